@@ -15,6 +15,9 @@ type DecodeOptions struct {
 	// included); the registrar sets this for -minaddressscope=loopback and
 	// then filters by its configured minimum scope itself.
 	KeepLoopback bool
+	// KeepAllAddresses turns the scope filter off, for tools and tests that
+	// need every address a message carries. RSPLIB never does this.
+	KeepAllAddresses bool
 	// ReportCarriedCause makes a message that parses but carries a non-zero
 	// Operation Error cause (a response, or an Error message) fail with a
 	// *DecodeError holding that cause and no info. RSPLIB's registrar treats
@@ -285,6 +288,9 @@ func (p *parser) address() (netip.Addr, int) {
 // usable applies the parser's scope rule: RSPLIB keeps only addresses wider
 // than link-local, since it could not tell the interface of the others.
 func (p *parser) usable(a netip.Addr) bool {
+	if p.opts.KeepAllAddresses {
+		return true
+	}
 	s := rserpool.AddrScope(a)
 	return s > rserpool.ScopeLinkLocal || (p.opts.KeepLoopback && s == rserpool.ScopeLoopback)
 }
