@@ -101,6 +101,8 @@ func (t *Takeover) Ack(from rserpool.RegistrarID) int {
 type Paging struct {
 	Handle rserpool.PoolHandle
 	ID     rserpool.PEID
+	// OwnOnly is the own-children-only flag of the request being paged.
+	OwnOnly bool
 }
 
 // Errors returned by Register.

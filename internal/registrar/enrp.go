@@ -1,0 +1,434 @@
+package registrar
+
+import (
+	"net/netip"
+
+	"github.com/rserpool/rspregistrar/internal/asap"
+	"github.com/rserpool/rspregistrar/internal/enrp"
+	"github.com/rserpool/rspregistrar/internal/handlespace"
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/wire"
+)
+
+// htResponseBudget is RSPLIB's Handle Table Response buffer size: entries are
+// added while they fit into 1400 bytes.
+const htResponseBudget = 1400
+
+// htMaxElements is RSPLIB's internal cap on -maxelementsperhtrequest.
+const htMaxElements = 1024
+
+// ownTransport is the ENRP transport advertised in our Presence.
+func (c *Core) ownTransport() rserpool.Transport {
+	return rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: c.cfg.ENRPPort, Addrs: c.cfg.ENRPAddrs}
+}
+
+func (c *Core) presence(receiver rserpool.RegistrarID, replyRequired bool) *wire.Presence {
+	return &wire.Presence{
+		Sender:        c.id,
+		Receiver:      receiver,
+		ReplyRequired: replyRequired,
+		Checksum:      c.hs.OwnChecksum().Value(),
+		Info:          wire.ServerInfo{ID: c.id, Transport: c.ownTransport()},
+	}
+}
+
+func (c *Core) sendPresenceTo(p *enrp.Peer, replyRequired bool) {
+	c.sendTo(SocketENRP, &p.Addrs, c.presence(p.ID, replyRequired))
+}
+
+func (c *Core) sendPresenceToAll() {
+	for _, p := range c.peers.All() {
+		c.logf(LogVerbose2, "Sending Presence to unicast peer %s...", p.ID)
+		c.sendPresenceTo(p, false)
+	}
+}
+
+// heartbeat is RSPLIB's ENRP announce timer: end the initialization phase if
+// it is still running, rejoin the multicast group, send Presence to the
+// group and to every peer, and re-arm with jitter.
+func (c *Core) heartbeat(now int64) {
+	if c.startup {
+		c.endStartup(now, false)
+	}
+	if c.cfg.ENRPAnnounce {
+		c.out = append(c.out, Action{Kind: ActRejoin})
+		c.emitMulticast(ActMulticastENRP, c.presence(0, false))
+	}
+	c.sendPresenceToAll()
+	c.heartbeatAt = now + c.jitter(c.cfg.PeerHeartbeatCycle)
+}
+
+// handlePresence follows registrarHandleENRPPresence (enrp.md §6). from is
+// set for Presence received by multicast (assoc is then 0).
+func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *AssocInfo, from netip.AddrPort) {
+	if m.Sender == c.id {
+		c.logf(LogVerbose5, "Skipping our own Presence message")
+		return
+	}
+	id := m.Info.ID
+	if id == 0 || id == c.id || (m.Sender != 0 && id != m.Sender) {
+		// RSPLIB dereferences an invalid pointer on such a Presence.
+		c.logf(LogWarning, "Ignoring Presence from %s with server information of %s", m.Sender, id)
+		return
+	}
+	addrs := rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: m.Info.Transport.Port}
+	if assoc == 0 {
+		// Multicast: the UDP source address with the advertised port.
+		addrs.Addrs = []netip.Addr{from.Addr().Unmap()}
+	} else {
+		if info == nil || !info.OK {
+			c.logf(LogError, "Unable to obtain peer addresses of ENRP assoc %d", assoc)
+			return
+		}
+		// The advertised addresses must be the ones the association really
+		// uses, from the advertised port (RSPLIB compares address and port).
+		if info.Port == m.Info.Transport.Port {
+			addrs.Addrs = enrp.FilterAddresses(m.Info.Transport.Addrs, info.Addrs, c.cfg.MinAddressScope)
+		}
+		if len(addrs.Addrs) == 0 {
+			c.logf(LogWarning, "Presence from peer %s contains no usable ENRP endpoint addresses. Addresses from message: %s; addresses from association: %v port %d",
+				id, m.Info.Transport, info.Addrs, info.Port)
+			return
+		}
+	}
+	p, isNew, err := c.peers.Register(id, addrs, false, now)
+	if err != nil {
+		c.logf(LogWarning, "Failed to add peer %s: %v", id, err)
+		return
+	}
+	if isNew {
+		c.logf(LogAction, "Sending Presence to new peer %s", p)
+		c.sendPresenceTo(p, true)
+	}
+	if c.startup && c.mentor == 0 {
+		c.logf(LogAction, "Trying %s as mentor server...", p)
+		p.ListSync, p.HTSync, p.Mentor = true, true, true
+		c.mentor = p.ID
+		c.sendTo(SocketENRP, &p.Addrs, &wire.ListRequest{Sender: c.id, Receiver: p.ID})
+		c.sendTo(SocketENRP, &p.Addrs, &wire.HandleTableRequest{Sender: c.id, Receiver: p.ID})
+	}
+	if assoc != 0 {
+		if !p.HTSync {
+			if sum := c.hs.OwnershipChecksum(p.ID).Value(); sum != m.Checksum {
+				c.logf(LogAction, "Handle Table synchronization with peer %s is necessary -> requesting it...", p.ID)
+				c.logf(LogVerbose1, "Checksum is $%x, should be $%x", sum, m.Checksum)
+				p.HTSync = true
+				c.Stats.Synchronizations++
+				c.send(SocketENRP, assoc, &wire.HandleTableRequest{Sender: c.id, Receiver: p.ID, OwnChildrenOnly: true})
+				c.hs.Mark(p.ID)
+			}
+		} else {
+			c.logf(LogAction, "Synchronization with peer %s is still in progress -> no new synchronization", p.ID)
+		}
+		if !p.ListSync {
+			c.logf(LogAction, "Peer List synchronization with peer %s is necessary -> requesting it...", p.ID)
+			p.ListSync = true
+			c.send(SocketENRP, assoc, &wire.ListRequest{Sender: c.id, Receiver: p.ID})
+		}
+	}
+	p.SetTimer(enrp.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+	if m.ReplyRequired && assoc != 0 && m.Sender != 0 {
+		c.logf(LogVerbose1, "Presence with ReplyRequired flag set -> Sending reply...")
+		c.send(SocketENRP, assoc, c.presence(m.Sender, false))
+	}
+	p.TakeoverBy = 0
+	p.Takeover = nil
+}
+
+// peerTimer handles a peer's due timer (registrarHandlePeerEvent).
+func (c *Core) peerTimer(now int64, p *enrp.Peer) {
+	switch p.Timer {
+	case enrp.TimerMaxTimeLastHeard:
+		c.logf(LogAction, "Peer %s not heard since MaxTimeLastHeard=%v -> requesting immediate Presence", p, c.cfg.PeerMaxTimeLastHeard)
+		c.sendPresenceTo(p, true)
+		p.SetTimer(enrp.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
+	case enrp.TimerMaxTimeNoResponse:
+		c.logf(LogAction, "Peer %s did not answer in MaxTimeNoResponse=%v -> removing it", p, c.cfg.PeerMaxTimeNoResponse)
+		p.StopTimer()
+		switch {
+		case p.TakeoverBy != 0:
+			c.logf(LogAction, "Dead peer %s. Removing it from the peer list", p.ID)
+			c.peers.Remove(p)
+		case c.hs.PEsOwnedBy(p.ID) > 0:
+			c.startTakeover(now, p)
+		default:
+			c.logf(LogAction, "Dead peer %s has no PEs -> no takeover procedure necessary", p.ID)
+			c.peers.Remove(p)
+		}
+	case enrp.TimerTakeoverExpiry:
+		if p.Takeover != nil {
+			c.logf(LogWarning, "Takeover of peer %s has expired, %d outstanding acknowledgements: %v", p.ID, len(p.Takeover.Outstanding), p.Takeover.Outstanding)
+		}
+		p.Takeover = nil
+		p.StopTimer()
+		c.peers.Remove(p)
+	default:
+		p.StopTimer()
+	}
+}
+
+// sendHandleUpdate tells every peer about a change of a PE (RSPLIB sends it
+// to every peer-list entry, unidentified static peers included), plus the
+// takeover-suggestion copy when that extension is on.
+func (c *Core) sendHandleUpdate(handle rserpool.PoolHandle, pe *rserpool.PoolElement, action uint16) {
+	if c.peers.Len() == 0 {
+		return
+	}
+	m := &wire.HandleUpdate{Sender: c.id, Action: action, Handle: handle, PE: *pe}
+	if c.log.Enabled(LogVerbose1) {
+		c.logf(LogVerbose1, "Sending HandleUpdate for %s/$%08x, action $%04x", handle, uint32(pe.ID), action)
+	}
+	for _, p := range c.peers.All() {
+		m.Receiver = p.ID
+		if c.sendTo(SocketENRP, &p.Addrs, m) {
+			c.Stats.HandleUpdatesSent++
+		}
+	}
+	if action == wire.UpdateAddPE && c.cfg.SupportTakeoverSuggestion && pe.Home == c.id {
+		if better := c.peers.UsefulPeerForPE(pe.ID); better != nil {
+			c.logf(LogAction, "Found better peer %s for PE $%08x", better.ID, uint32(pe.ID))
+			m.Receiver = better.ID
+			m.TakeoverSuggested = true
+			c.sendTo(SocketENRP, &better.Addrs, m)
+		}
+	}
+}
+
+// dpf adds the distance of the ENRP association to a PE learned from a peer.
+func (c *Core) dpf(e *rserpool.PoolElement, info *AssocInfo) {
+	if asap.UsesDistance(e.Policy.Type) && info != nil {
+		e.Policy.Distance += asap.RoundDistance(info.SRTT, c.cfg.DistanceStep)
+	}
+}
+
+func (c *Core) handleHandleUpdate(now int64, assoc AssocID, m *wire.HandleUpdate, info *AssocInfo) {
+	if m.Sender == c.id {
+		return
+	}
+	c.Stats.HandleUpdatesReceived++
+	if c.log.Enabled(LogVerbose1) {
+		c.logf(LogVerbose1, "Got HandleUpdate for %s/$%08x, action $%04x", m.Handle, uint32(m.PE.ID), m.Action)
+	}
+	switch m.Action {
+	case wire.UpdateAddPE:
+		if m.PE.Home == c.id {
+			c.logf(LogWarning, "PR %s sent me a HandleUpdate for a PE owned by myself!", m.Sender)
+			return
+		}
+		e := m.PE
+		c.dpf(&e, info)
+		pe, _, err := c.hs.Register(m.Handle, &e, 0)
+		if err != nil {
+			c.logf(LogWarning, "Failed to register to pool %s pool element $%08x: %v", m.Handle, uint32(e.ID), err)
+			return
+		}
+		c.hs.SetTimer(pe, handlespace.TimerExpiry, now+int64(pe.Element().RegistrationLife)*1e6)
+		if m.TakeoverSuggested && c.cfg.SupportTakeoverSuggestion && pe.Home() != c.id {
+			c.logf(LogAction, "Trying to take over PE $%08x from peer %s upon its suggestion", uint32(pe.ID()), pe.Home())
+			c.sendKeepAlive(pe, true)
+		}
+	case wire.UpdateDelPE:
+		if pe := c.hs.Find(m.Handle, m.PE.ID); pe != nil {
+			c.hs.Remove(pe)
+			c.logf(LogAction, "Successfully deregistered %s/$%08x", m.Handle, uint32(m.PE.ID))
+		}
+	default:
+		c.logf(LogWarning, "Got HandleUpdate with invalid action $%04x", m.Action)
+	}
+}
+
+func (c *Core) handleListRequest(now int64, assoc AssocID, m *wire.ListRequest) {
+	if m.Sender == c.id {
+		return
+	}
+	c.logf(LogVerbose1, "Got ListRequest from peer %s", m.Sender)
+	resp := &wire.ListResponse{Sender: c.id, Receiver: m.Sender}
+	size := 12
+	for _, p := range c.peers.All() {
+		si := wire.ServerInfo{ID: p.ID, Transport: p.Addrs}
+		if size += wire.ServerInfoLen(&si); size > wire.MaxMessageSize {
+			break
+		}
+		resp.Servers = append(resp.Servers, si)
+	}
+	c.send(SocketENRP, assoc, resp)
+}
+
+func (c *Core) handleListResponse(now int64, m *wire.ListResponse) {
+	if m.Sender == c.id {
+		return
+	}
+	if m.Reject {
+		c.logf(LogAction, "Rejected ListResponse from peer %s", m.Sender)
+		return
+	}
+	c.logf(LogVerbose1, "Got ListResponse from peer %s", m.Sender)
+	for i := range m.Servers {
+		si := &m.Servers[i]
+		if si.ID == 0 {
+			c.logf(LogAction, "Skipping unknown peer (due to ID=0) from ListResponse: %s", si.Transport)
+			continue
+		}
+		p, _, err := c.peers.Register(si.ID, si.Transport, true, now)
+		if err != nil || p.Timer != enrp.TimerNone {
+			continue
+		}
+		p.SetTimer(enrp.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+		c.sendPresenceTo(p, false)
+	}
+}
+
+// handleHandleTableRequest serves one page of the handlespace (enrp.md §7.2):
+// all PEs in pool order, or with W only our own PEs in ownership order,
+// continuing where the previous page to this peer stopped.
+func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.HandleTableRequest) {
+	if m.Sender == c.id {
+		return
+	}
+	c.logf(LogVerbose2, "Got HandleTableRequest from peer %s", m.Sender)
+	resp := &wire.HandleTableResponse{Sender: c.id, Receiver: m.Sender}
+	p := c.peers.Find(m.Sender)
+	if p == nil {
+		c.logf(LogWarning, "HandleTableRequest from peer %s -> This peer is unknown, rejecting request!", m.Sender)
+		resp.Reject = true
+		c.send(SocketENRP, assoc, resp)
+		return
+	}
+	if p.Paging != nil && p.Paging.OwnOnly != m.OwnChildrenOnly {
+		p.Paging = nil // a different kind of request starts from the beginning
+	}
+	var after handlespace.Cursor
+	if p.Paging != nil {
+		after = handlespace.Cursor{Handle: p.Paging.Handle, ID: p.Paging.ID}
+	}
+	var seq func(func(*handlespace.PE) bool)
+	if m.OwnChildrenOnly {
+		seq = c.hs.Owned(c.id, after)
+	} else {
+		seq = c.hs.All(after)
+	}
+	limit := min(max(c.cfg.MaxElementsPerHTRequest, 1), htMaxElements)
+	size := 12
+	count := 0
+	var last *handlespace.PE
+	more := false
+	for pe := range seq {
+		if count == limit {
+			more = true
+			break
+		}
+		e := pe.Element()
+		need := wire.PoolElementLen(e, true)
+		newGroup := len(resp.Pools) == 0 || resp.Pools[len(resp.Pools)-1].Handle != pe.Handle()
+		if newGroup {
+			need += wire.PoolHandleLen(pe.Handle())
+		}
+		if size+need > htResponseBudget && count > 0 {
+			more = true
+			break
+		}
+		size += need
+		if newGroup {
+			resp.Pools = append(resp.Pools, wire.PoolEntries{Handle: pe.Handle()})
+		}
+		g := &resp.Pools[len(resp.Pools)-1]
+		g.PEs = append(g.PEs, *e)
+		count++
+		last = pe
+	}
+	if more {
+		p.Paging = &enrp.Paging{Handle: last.Handle(), ID: last.ID(), OwnOnly: m.OwnChildrenOnly}
+	} else {
+		p.Paging = nil
+	}
+	resp.MoreToSend = more
+	c.logf(LogVerbose1, "Sending HandleTableResponse with %d PEs to peer %s...", count, m.Sender)
+	c.send(SocketENRP, assoc, resp)
+}
+
+func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.HandleTableResponse, info *AssocInfo) {
+	if m.Sender == c.id {
+		return
+	}
+	c.logf(LogAction, "Got HandleTableResponse from peer %s", m.Sender)
+	p := c.peers.Find(m.Sender)
+	if p == nil {
+		c.logf(LogWarning, "Got HandleTableResponse from peer %s which is not in peer list", m.Sender)
+		return
+	}
+	if m.Reject {
+		c.logf(LogAction, "Peer %s has rejected the HandleTableRequest", m.Sender)
+		p.Mentor, p.HTSync = false, false
+		return
+	}
+	if cause := checkTable(m); cause != rserpool.CauseOkay {
+		// RSPLIB's parser rejects the whole message (ENRP Error).
+		c.logf(LogWarning, "Sending ENRP Error message in reply to message type $03: %s", cause)
+		c.Stats.ErrorsSent++
+		c.Stats.Causes[cause]++
+		c.send(SocketENRP, assoc, &wire.ENRPErrorMessage{Sender: m.Sender, Receiver: m.Receiver, Error: wire.OperationError{Cause: cause}})
+		return
+	}
+	for gi := range m.Pools {
+		g := &m.Pools[gi]
+		for i := range g.PEs {
+			e := g.PEs[i]
+			if e.Home == c.id {
+				c.logf(LogWarning, "PR %s sent me a HandleTableResponse containing a PE owned by myself!", m.Sender)
+				continue
+			}
+			c.dpf(&e, info)
+			pe, _, err := c.hs.Register(g.Handle, &e, 0)
+			if err != nil {
+				c.logf(LogWarning, "Failed to register to pool %s pool element $%08x: %v", g.Handle, uint32(e.ID), err)
+				continue
+			}
+			if code, _ := pe.Timer(); code == handlespace.TimerNone {
+				c.hs.SetTimer(pe, handlespace.TimerExpiry, now+int64(pe.Element().RegistrationLife)*1e6)
+			}
+		}
+	}
+	if m.MoreToSend {
+		c.logf(LogAction, "HandleTableResponse has MoreToSend flag set -> sending HandleTableRequest to peer %s to get more data", m.Sender)
+		c.send(SocketENRP, assoc, &wire.HandleTableRequest{Sender: c.id, Receiver: m.Sender, OwnChildrenOnly: !p.Mentor})
+		return
+	}
+	p.Mentor, p.HTSync = false, false
+	c.scratch = c.hs.PurgeMarked(c.scratch[:0], m.Sender)
+	if n := len(c.scratch); n > 0 {
+		c.logf(LogAction, "Purged %d PEs after last Handle Table Response from %s", n, m.Sender)
+	}
+	if c.startup && c.mentor == m.Sender {
+		c.endStartup(now, true)
+	}
+}
+
+// checkTable applies the consistency checks RSPLIB's parser makes when it
+// builds a temporary handlespace from a Handle Table Response: every PE must
+// be acceptable and PEs of one pool must agree on policy, protocol and
+// control channel.
+func checkTable(m *wire.HandleTableResponse) rserpool.Cause {
+	tmp := handlespace.New(0, zeroRand{})
+	for gi := range m.Pools {
+		g := &m.Pools[gi]
+		if len(g.PEs) == 0 {
+			return rserpool.CauseInvalidValue
+		}
+		for i := range g.PEs {
+			if g.PEs[i].Home == 0 {
+				return rserpool.CauseInvalidValue
+			}
+			if _, _, err := tmp.Register(g.Handle, &g.PEs[i], 0); err != nil {
+				if cause, ok := err.(rserpool.Cause); ok {
+					return cause
+				}
+				return rserpool.CauseInvalidValue
+			}
+		}
+	}
+	return rserpool.CauseOkay
+}
+
+type zeroRand struct{}
+
+func (zeroRand) Uint64() uint64 { return 0 }

@@ -1,0 +1,5 @@
+package registrar_test
+
+import "github.com/rserpool/rspregistrar/internal/handlespace"
+
+var handlespaceStart = handlespace.Cursor{}
