@@ -53,6 +53,8 @@ type Peer struct {
 	ListSync bool
 	// HTSync: a Handle Table synchronisation with this peer is running.
 	HTSync bool
+	// HTSyncAt is when the synchronisation started or last made progress.
+	HTSyncAt int64
 	// Mentor: the peer is our mentor during the initialization phase.
 	Mentor bool
 

@@ -103,16 +103,23 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 	if c.startup && c.mentor == 0 {
 		c.logf(LogAction, "Trying %s as mentor server...", p)
 		p.ListSync, p.HTSync, p.Mentor = true, true, true
+		p.HTSyncAt = now
 		c.mentor = p.ID
 		c.sendTo(SocketENRP, &p.Addrs, &wire.ListRequest{Sender: c.id, Receiver: p.ID})
 		c.sendTo(SocketENRP, &p.Addrs, &wire.HandleTableRequest{Sender: c.id, Receiver: p.ID})
 	}
 	if assoc != 0 {
+		if p.HTSync && now-p.HTSyncAt > int64(c.cfg.PeerMaxTimeNoResponse) {
+			// The response got lost. RSPLIB would never synchronise with
+			// this peer again; we start over.
+			c.logf(LogAction, "Synchronization with peer %s stalled -> starting it again", p.ID)
+			p.HTSync = false
+		}
 		if !p.HTSync {
 			if sum := c.hs.OwnershipChecksum(p.ID).Value(); sum != m.Checksum {
 				c.logf(LogAction, "Handle Table synchronization with peer %s is necessary -> requesting it...", p.ID)
 				c.logf(LogVerbose1, "Checksum is $%x, should be $%x", sum, m.Checksum)
-				p.HTSync = true
+				p.HTSync, p.HTSyncAt = true, now
 				c.Stats.Synchronizations++
 				c.send(SocketENRP, assoc, &wire.HandleTableRequest{Sender: c.id, Receiver: p.ID, OwnChildrenOnly: true})
 				c.hs.Mark(p.ID)
@@ -389,6 +396,7 @@ func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.Handl
 		}
 	}
 	if m.MoreToSend {
+		p.HTSyncAt = now
 		c.logf(LogAction, "HandleTableResponse has MoreToSend flag set -> sending HandleTableRequest to peer %s to get more data", m.Sender)
 		c.send(SocketENRP, assoc, &wire.HandleTableRequest{Sender: c.id, Receiver: m.Sender, OwnChildrenOnly: !p.Mentor})
 		return

@@ -215,3 +215,64 @@ func TestConvergenceUnderLossDelayAndReorder(t *testing.T) {
 		})
 	}
 }
+
+// Lost Handle Updates are repaired only by the checksum comparison in
+// Presence: no re-registration and no expiry happen during this test.
+func TestChecksumResyncRepairsLostUpdates(t *testing.T) {
+	for _, mc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("multicast=%v", mc), func(t *testing.T) {
+			s := newScope(t, 11, 3, 0, mc)
+			for _, c := range s.clients {
+				c.Life = 3600 * 1000
+			}
+			s.n.RunFor(20 * time.Second)
+			// Every update of this phase is lost.
+			s.n.Faults = simnet.Faults{DropENRP: 1}
+			for i, c := range s.clients {
+				for j := 0; j < 30; j++ {
+					c.Register("pool", rserpool.PEID(i*100+j+1), rr)
+				}
+			}
+			s.n.RunFor(time.Second)
+			for i, c := range s.clients {
+				for j := 0; j < 10; j++ {
+					c.Deregister("pool", rserpool.PEID(i*100+j+1))
+				}
+			}
+			s.n.RunFor(time.Second)
+			if err := s.converged(t, 60); err == nil {
+				t.Fatal("the handlespaces agree although every update was lost")
+			}
+			s.n.Faults = simnet.Faults{}
+			s.n.RunFor(20 * time.Second)
+			if err := s.converged(t, 60); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A synchronisation whose Handle Table Response is lost is started again
+// (RSPLIB would never synchronise with that peer again).
+func TestLostHandleTableResponseDoesNotStallSync(t *testing.T) {
+	s := newScope(t, 13, 3, 0, false)
+	for _, c := range s.clients {
+		c.Life = 3600 * 1000
+	}
+	s.n.RunFor(20 * time.Second)
+	s.n.Faults = simnet.Faults{DropTypes: map[uint8]bool{wire.ENRPHandleUpdate: true, wire.ENRPHandleTableResponse: true}}
+	for i, c := range s.clients {
+		for j := 0; j < 10; j++ {
+			c.Register("pool", rserpool.PEID(i*100+j+1), rr)
+		}
+	}
+	s.n.RunFor(10 * time.Second)
+	if err := s.converged(t, 30); err == nil {
+		t.Fatal("converged although updates and handle tables were lost")
+	}
+	s.n.Faults = simnet.Faults{}
+	s.n.RunFor(20 * time.Second)
+	if err := s.converged(t, 30); err != nil {
+		t.Fatal(err)
+	}
+}

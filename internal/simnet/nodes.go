@@ -115,6 +115,9 @@ type Client struct {
 	Announced map[rserpool.RegistrarID]bool
 	// PEs registered by this client, for keep-alive acknowledgements.
 	PEs []PE
+	// Life is the registration life sent, in milliseconds (default 90000,
+	// as rspserver).
+	Life uint32
 
 	net   *Network
 	assoc *assoc
@@ -171,7 +174,11 @@ func (c *Client) Register(handle rserpool.PoolHandle, id rserpool.PEID, pol rser
 	if !found {
 		c.PEs = append(c.PEs, PE{Handle: handle, ID: id, Policy: pol})
 	}
-	c.send(&wire.Registration{Handle: handle, PE: rserpool.PoolElement{ID: id, RegistrationLife: 90000,
+	life := c.Life
+	if life == 0 {
+		life = 90000
+	}
+	c.send(&wire.Registration{Handle: handle, PE: rserpool.PoolElement{ID: id, RegistrationLife: life,
 		User: c.Transport(), Policy: pol}})
 }
 

@@ -35,6 +35,8 @@ type Faults struct {
 	Jitter time.Duration
 	// Reorder lets ENRP messages of one association overtake each other.
 	Reorder bool
+	// DropTypes drops every ENRP message of these types.
+	DropTypes map[uint8]bool
 }
 
 // Network is the simulated network.
@@ -229,6 +231,9 @@ func (n *Network) transmit(src socket, x *assoc, ppid uint32, data []byte) {
 	at := n.Now + int64(n.Latency)
 	if ppid == wire.PPIDENRP {
 		if n.Faults.DropENRP > 0 && n.rnd.Float64() < n.Faults.DropENRP {
+			return
+		}
+		if len(data) > 0 && n.Faults.DropTypes[data[0]] {
 			return
 		}
 		if n.Faults.Jitter > 0 {
