@@ -14,11 +14,12 @@ const (
 	CSPPort  = 2960
 )
 
-// Default announce groups, used for "auto".
+// RSPLIB's announce groups for "auto" and its default CSP monitor. Not
+// exported: a package variable could be changed by anyone; Default() has them.
 var (
-	ASAPAnnounceGroup = netip.MustParseAddrPort("239.0.0.50:3863")
-	ENRPAnnounceGroup = netip.MustParseAddrPort("239.0.0.51:9901")
-	DefaultCSPServer  = netip.MustParseAddrPort("127.0.0.1:2960")
+	asapAnnounceGroup = netip.MustParseAddrPort("239.0.0.50:3863")
+	enrpAnnounceGroup = netip.MustParseAddrPort("239.0.0.51:9901")
+	defaultCSPServer  = netip.MustParseAddrPort("127.0.0.1:2960")
 )
 
 // MinRandomPort and MaxRandomPort bound the port RSPLIB picks for an SCTP
@@ -149,9 +150,9 @@ type Config struct {
 func Default() Config {
 	return Config{
 		ASAP:                                  Local{Auto: true},
-		ASAPAnnounce:                          Announce{Enabled: true, Group: ASAPAnnounceGroup},
+		ASAPAnnounce:                          Announce{Enabled: true, Group: asapAnnounceGroup},
 		ENRP:                                  Local{Auto: true},
-		ENRPAnnounce:                          Announce{Enabled: true, Group: ENRPAnnounceGroup},
+		ENRPAnnounce:                          Announce{Enabled: true, Group: enrpAnnounceGroup},
 		MaxBadPEReports:                       3,
 		DistanceStep:                          50,
 		MaxIncrement:                          0,
@@ -172,7 +173,7 @@ func Default() Config {
 		MaxEURate:                             -1,
 		AnnounceTTL:                           30,
 		Log:                                   Log{Level: 1, Color: true},
-		CSP:                                   CSP{Server: DefaultCSPServer},
+		CSP:                                   CSP{Server: defaultCSPServer},
 		Stats:                                 Stats{Interval: -1, ObjectName: "registrar"},
 	}
 }

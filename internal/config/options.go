@@ -88,9 +88,9 @@ func (o *option) flag() bool { return o.syntax == "" }
 // next to the other ENRP addresses) followed by the options it does not list.
 var options = []option{
 	local("asap", "ASAP (pool element and user) SCTP endpoint address(es)", func(c *Config) *Local { return &c.ASAP }),
-	announce("asapannounce", "ASAP announce multicast group, or off", ASAPAnnounceGroup, func(c *Config) *Announce { return &c.ASAPAnnounce }),
+	announce("asapannounce", "ASAP announce multicast group, or off", asapAnnounceGroup, func(c *Config) *Announce { return &c.ASAPAnnounce }),
 	local("enrp", "ENRP (registrar peer) SCTP endpoint address(es)", func(c *Config) *Local { return &c.ENRP }),
-	announce("enrpannounce", "ENRP presence multicast group, or off", ENRPAnnounceGroup, func(c *Config) *Announce { return &c.ENRPAnnounce }),
+	announce("enrpannounce", "ENRP presence multicast group, or off", enrpAnnounceGroup, func(c *Config) *Announce { return &c.ENRPAnnounce }),
 	{
 		name: "enrpmulticast", syntax: "auto|off|address:port",
 		usage: "deprecated name of -enrpannounce",
@@ -99,7 +99,7 @@ var options = []option{
 			if p.env.Warnings != nil {
 				fmt.Fprintln(p.env.Warnings, "WARNING: -enrpmulticast is deprecated, use -enrpannounce!")
 			}
-			a, err := parseAnnounce(v, ENRPAnnounceGroup, p.resolve)
+			a, err := parseAnnounce(v, enrpAnnounceGroup, p.resolve)
 			p.cfg.ENRPAnnounce = a
 			return err
 		},
