@@ -32,8 +32,9 @@ const (
 	// NUL-padded and may fill the field completely (no terminating NUL).
 	TextSize = 128
 	// MaxAssociations is the most association entries a report can carry:
-	// more would overflow the 16-bit length field.
-	MaxAssociations = (math.MaxUint16 - ReportSize) / AssociationSize
+	// with more, the report would not fit in an IPv4 UDP datagram (65507
+	// bytes of payload) and soon after not in the 16-bit length field.
+	MaxAssociations = (65507 - ReportSize) / AssociationSize
 
 	// WorkloadUnknown is the workload value of components without one (the
 	// registrar); cspmonitor then shows no load.

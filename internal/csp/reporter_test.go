@@ -102,7 +102,7 @@ func TestBuildClipsAndLimits(t *testing.T) {
 	if len(rep.Associations) != MaxAssociations {
 		t.Errorf("%d associations", len(rep.Associations))
 	}
-	if rep.Status != "0[0] PEs in 0 Pools, 2723 Peers" {
+	if rep.Status != "0[0] PEs in 0 Pools, 2722 Peers" {
 		t.Errorf("status %q", rep.Status)
 	}
 	if _, err := rep.MarshalBinary(); err != nil {
@@ -199,5 +199,34 @@ func TestSendErrors(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSendLargest sends a report with the most associations over IPv4:
+// it must still fit in one datagram.
+func TestSendLargest(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	r, err := NewReporter(1, time.Second, pc.LocalAddr().(*net.UDPAddr).AddrPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rep := r.Build(time.Now(), Snapshot{Peers: make([]rserpool.RegistrarID, MaxAssociations+1)})
+	if err := r.Send(&rep); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 70000)
+	pc.SetReadDeadline(time.Now().Add(liveness))
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Report
+	if err := got.UnmarshalBinary(buf[:n]); err != nil || len(got.Associations) != MaxAssociations {
+		t.Fatalf("%d bytes, %d associations, %v", n, len(got.Associations), err)
 	}
 }
