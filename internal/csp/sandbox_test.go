@@ -2,10 +2,13 @@ package csp
 
 import (
 	"bytes"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,8 +86,8 @@ func (p *proc) until(t *testing.T, what string, interval time.Duration, f func(o
 // TestSandboxCSPMonitor sends our registrar reports to RSPLIB's cspmonitor
 // and checks that it lists the registrar with our identifier, location,
 // status and both associations, and that the final report removes it. The
-// datagrams are captured with tshark, whose CSP dissector must decode them
-// without complaint and see the values we sent.
+// datagrams are captured with dumpcap; tshark's CSP dissector must decode
+// them without complaint and see the values we sent.
 func TestSandboxCSPMonitor(t *testing.T) {
 	sandboxtest.Require(t)
 	cspmonitor := sandboxtest.Program(t, "cspmonitor")
@@ -93,11 +96,29 @@ func TestSandboxCSPMonitor(t *testing.T) {
 
 	// dumpcap, not tshark -i: tshark's live capture sees no packets in the
 	// sandbox kernel, dumpcap (which the golden captures were taken with)
-	// does.
+	// does. It passes packets on in batches and loses the last batch when
+	// stopped, so the test follows its packet counter instead, sending
+	// probes to port 2961: before the reports until it counts one, after
+	// them until it has counted every report.
 	capFile := filepath.Join(t.TempDir(), "csp.pcapng")
-	capture := start(t, dumpcap, "-i", "lo", "-f", "udp port 2960", "-w", capFile)
+	capture := start(t, dumpcap, "-i", "lo", "-f", "udp port 2960 or udp port 2961", "-w", capFile)
+	// Unconnected, so that ICMP port-unreachable does not fail the next write.
+	probe, err := net.ListenUDP("udp4", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	probeDst := netip.MustParseAddrPort("127.0.0.1:2961")
+	captured := 0
 	capture.until(t, "dumpcap to capture", 100*time.Millisecond, func(out string) bool {
-		return strings.Contains(out, "Capturing on")
+		if packetsCounted(out) > 0 {
+			return true
+		}
+		if _, err := probe.WriteToUDPAddrPort([]byte("probe"), probeDst); err != nil {
+			t.Fatal(err)
+		}
+		captured++
+		return false
 	})
 
 	monitor := start(t, cspmonitor, "-full", "-updateinterval=100")
@@ -148,9 +169,20 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		return strings.Contains(out[mark:], "Current Component Status -- \x1b[31;1m0 PRs")
 	})
 
-	// Stop the capture and read it back: one line per report with the
-	// fields of tshark's CSP dissector, plus any malformed-packet or expert
-	// markers it found.
+	// Stop the capture once dumpcap has counted as many packets as were
+	// sent up to the final report (more probes push them through its
+	// buffering), then read it back: one line per report with the fields of
+	// tshark's CSP dissector, plus any malformed-packet or expert markers.
+	captured += sent
+	capture.until(t, "dumpcap to count all datagrams", 100*time.Millisecond, func(out string) bool {
+		if packetsCounted(out) >= captured {
+			return true
+		}
+		if _, err := probe.WriteToUDPAddrPort([]byte("probe"), probeDst); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	})
 	capture.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-capture.done:
@@ -170,7 +202,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		"_ws.malformed",
 		"_ws.expert",
 	}
-	args := []string{"-r", capFile, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"}
+	args := []string{"-r", capFile, "-Y", "udp.dstport == 2960", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"}
 	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
@@ -178,10 +210,8 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tshark -r: %v", err)
 	}
-	// The capture may have missed the first reports (dumpcap announces
-	// itself a little before it captures), never the last ones.
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 2 || len(lines) > sent {
+	if len(lines) != sent {
 		t.Fatalf("tshark shows %d datagrams, we sent %d:\n%s", len(lines), sent, out)
 	}
 	periodic := strings.Join([]string{"0", "336", "0x00000200", "0x010000005eedc0de", snap.Location,
@@ -198,6 +228,16 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	}
 	t.Logf("%d reports sent; cspmonitor showed them and tshark decoded them; last monitor screen:\n%s",
 		sent, lastScreen(monitor.output()[:mark]))
+}
+
+// packetsCounted is the last "Packets: N" progress count dumpcap printed.
+func packetsCounted(out string) int {
+	m := regexp.MustCompile(`Packets: (\d+)`).FindAllStringSubmatch(out, -1)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[len(m)-1][1])
+	return n
 }
 
 // lastScreen returns the last redraw of cspmonitor's ANSI output, with the
