@@ -53,7 +53,9 @@ var (
 // loopback too), and that IPv6 multicast with a scope nibble other than 1, 2,
 // 5, 8 or 14 falls through to unicast global.
 func AddrScope(a netip.Addr) Scope {
-	a = a.Unmap()
+	// Prefix.Contains never matches an address with a zone, and
+	// sockets report link-local addresses with one.
+	a = a.Unmap().WithZone("")
 	if a.Is4() {
 		switch {
 		case a == netip.IPv4Unspecified():
