@@ -35,8 +35,8 @@
 // address list (sctp_sendx) or to a given association id on a one-to-many
 // socket, and its getpaddrs/getladdrs decode assume a single address family
 // per list and a 4 KiB result; and its SCTP_EOF flag (1<<4) is not Linux's
-// (MSG_FIN, 0x200), so its graceful close sends no SHUTDOWN. What it does get
-// right is used here: the
+// (MSG_FIN, 0x200), so its graceful close sends no SHUTDOWN, and its
+// SCTP_STATUS state constants are not Linux's. What it does get right is used here: the
 // option numbers, flags and notification type codes, the bindx call
 // (SCTPBind), and its struct layouts for SCTP_INITMSG, SCTP_DELAYED_SACK,
 // SCTP_EVENTS and SCTP_STATUS (checked against the kernel ABI sizes in the

@@ -96,8 +96,9 @@ type AssocChange struct {
 	Error      uint16
 	OutStreams uint16
 	InStreams  uint16
-	// Info is sac_info: supported features on COMM_UP/RESTART, the ABORT
-	// chunk on COMM_LOST/CANT_STR_ASSOC (Linux).
+	// Info is sac_info. On Linux: the supported features on
+	// COMM_UP/RESTART; the error causes of the ABORT chunk (without the
+	// chunk header) on COMM_LOST/CANT_STR_ASSOC caused by an ABORT.
 	Info []byte
 }
 

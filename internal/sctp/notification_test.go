@@ -55,13 +55,13 @@ func TestParseNotification(t *testing.T) {
 			03000000            | association 3
 			0102                | sac_info`,
 			AssocChange{Assoc: 3, State: CommUp, OutStreams: 10, InStreams: 5, Info: []byte{1, 2}}},
-		{"assoc change comm lost with abort chunk", `
-			01 80 0000 1c000000
+		{"assoc change comm lost with abort causes", `
+			01 80 0000 1b000000
 			0100 0000 0a00 0a00 | COMM_LOST
 			07000000            | association 7
-			06 00 0008 000c 0004 | ABORT chunk with a user-initiated abort cause`,
+			000c 0007 627965    | the ABORT's user-initiated abort cause "bye", as Linux 6.1 sent it`,
 			AssocChange{Assoc: 7, State: CommLost, OutStreams: 10, InStreams: 10,
-				Info: []byte{6, 0, 0, 8, 0, 0x0c, 0, 4}}},
+				Info: []byte{0, 0x0c, 0, 7, 'b', 'y', 'e'}}},
 		{"assoc change trailing bytes beyond length are ignored", `
 			01 80 0000 14000000
 			0300 0000 0a00 0a00 | SHUTDOWN_COMP

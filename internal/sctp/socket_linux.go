@@ -281,12 +281,13 @@ func (s *Socket) Close() error {
 	return s.f.Close()
 }
 
-// SetReadDeadline sets the time after which Read fails with
-// os.ErrDeadlineExceeded; the zero time means none.
+// SetReadDeadline sets the time after which Read fails with an error
+// wrapping os.ErrDeadlineExceeded; the zero time means none.
 func (s *Socket) SetReadDeadline(t time.Time) error { return s.f.SetReadDeadline(t) }
 
 // SetWriteDeadline sets the time after which a Send waiting for buffer
-// space fails with os.ErrDeadlineExceeded; the zero time means none.
+// space fails with an error wrapping os.ErrDeadlineExceeded; the zero time
+// means none.
 func (s *Socket) SetWriteDeadline(t time.Time) error { return s.f.SetWriteDeadline(t) }
 
 // SetAutoClose sets SCTP_AUTOCLOSE: idle associations are shut down after d
@@ -680,8 +681,11 @@ func (s *Socket) getaddrs(opt int, assoc AssocID) ([]netip.AddrPort, error) {
 			if err != nil {
 				return err
 			}
-			n := int(ne.Uint32(buf[4:]))
-			out, err = decodeSockaddrs(buf[8:max(l, 8)], n)
+			// The kernel sets the option length to the size of the
+			// addresses alone, without the 8-byte header; the count
+			// is what matters.
+			_ = l
+			out, err = decodeSockaddrs(buf[8:], int(ne.Uint32(buf[4:])))
 			return err
 		}
 		return syscall.ENOMEM
@@ -727,7 +731,7 @@ func decodePaddrinfo(b []byte) (PeerAddrInfo, error) {
 	o := 4 + sockaddrStorLen
 	return PeerAddrInfo{
 		Addr:  addr,
-		State: int32(ne.Uint32(b[o:])),
+		State: PathState(int32(ne.Uint32(b[o:]))),
 		CWND:  ne.Uint32(b[o+4:]),
 		SRTT:  time.Duration(ne.Uint32(b[o+8:])) * time.Millisecond,
 		RTO:   time.Duration(ne.Uint32(b[o+12:])) * time.Millisecond,
@@ -785,7 +789,7 @@ func (s *Socket) Status(assoc AssocID) (Status, error) {
 	addr, _, _ := decodeSockaddr(p.Address[:])
 	return Status{
 		Assoc:         AssocID(st.AssocID),
-		State:         int32(st.State),
+		State:         AssocStatusState(st.State),
 		RWND:          st.RWND,
 		UnackedData:   st.Unackdata,
 		PendingData:   st.Penddata,
@@ -794,7 +798,7 @@ func (s *Socket) Status(assoc AssocID) (Status, error) {
 		FragmentPoint: st.FragmentationPoint,
 		Primary: PeerAddrInfo{
 			Addr:  addr,
-			State: int32(p.State),
+			State: PathState(p.State),
 			CWND:  p.CWND,
 			SRTT:  time.Duration(p.SRTT) * time.Millisecond,
 			RTO:   time.Duration(p.RTO) * time.Millisecond,

@@ -138,20 +138,49 @@ const DefaultReadBuffer = 65536
 // IsNotification reports whether the message is a notification.
 func (m *Message) IsNotification() bool { return m.Notification != nil }
 
+// PathState is spinfo_state (Linux enum sctp_spinfo_state).
+type PathState int32
+
+// Path states.
+const (
+	PathInactive    PathState = 0
+	PathPF          PathState = 1 // potentially failed
+	PathActive      PathState = 2
+	PathUnconfirmed PathState = 3
+)
+
 // PeerAddrInfo is the state of one path (struct sctp_paddrinfo).
 type PeerAddrInfo struct {
 	Addr  netip.AddrPort
-	State int32 // SCTP_INACTIVE, SCTP_PF, SCTP_ACTIVE, SCTP_UNCONFIRMED
+	State PathState
 	CWND  uint32
 	SRTT  time.Duration // the kernel reports whole milliseconds
 	RTO   time.Duration
 	MTU   uint32
 }
 
+// AssocStatusState is sstat_state (Linux enum sctp_sstat_state). The
+// library's StatusState constants follow RFC 6458's list, whose numbers are
+// not Linux's.
+type AssocStatusState int32
+
+// Association states as SCTP_STATUS reports them.
+const (
+	StateEmpty            AssocStatusState = 0
+	StateClosed           AssocStatusState = 1
+	StateCookieWait       AssocStatusState = 2
+	StateCookieEchoed     AssocStatusState = 3
+	StateEstablished      AssocStatusState = 4
+	StateShutdownPending  AssocStatusState = 5
+	StateShutdownSent     AssocStatusState = 6
+	StateShutdownReceived AssocStatusState = 7
+	StateShutdownAckSent  AssocStatusState = 8
+)
+
 // Status is the state of an association (SCTP_STATUS).
 type Status struct {
 	Assoc         AssocID
-	State         int32 // SCTP_ESTABLISHED etc. (lib.StatusState values)
+	State         AssocStatusState
 	RWND          uint32
 	UnackedData   uint16
 	PendingData   uint16
@@ -162,7 +191,7 @@ type Status struct {
 }
 
 // Established reports whether the association is in state ESTABLISHED.
-func (s Status) Established() bool { return s.State == int32(lib.SCTP_ESTABLISHED) }
+func (s Status) Established() bool { return s.State == StateEstablished }
 
 // ErrClosed is returned by operations on a closed socket.
 var ErrClosed = errors.New("sctp: use of closed socket")

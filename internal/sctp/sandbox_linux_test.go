@@ -1,0 +1,358 @@
+//go:build linux && !386
+
+package sctp
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
+)
+
+var (
+	addr1 = netip.MustParseAddr("198.18.0.1")
+	addr2 = netip.MustParseAddr("198.18.0.2")
+	addr3 = netip.MustParseAddr("198.18.0.3")
+	addr6 = netip.MustParseAddr("2001:db8::1")
+)
+
+func listen(t testing.TB, cfg Config) *Socket {
+	t.Helper()
+	s, err := Listen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func sortedAddrs(a []netip.AddrPort) []string {
+	var out []string
+	for _, x := range a {
+		out = append(out, x.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return n
+}
+
+func TestSandboxAvailable(t *testing.T) {
+	sandboxtest.Require(t)
+	if err := Available(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A multi-homed server (bindx 198.18.0.1 + .2) and a client in another
+// process: implicit setup by sending to an address list, messages both ways
+// with PPIDs 11/12 on streams 0/1, association events, peer and local
+// addresses, SCTP_STATUS, and messages far larger than the path MTU.
+func TestSandboxMessagesBothWays(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1, addr2}, MaxMessageSize: 1 << 20})
+	if err := srv.SetAutoClose(300 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetNoDelay(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetDelayedSack(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	port := srv.Port()
+	if port == 0 || !srv.IPv6() {
+		t.Fatalf("port %d, IPv6 %v", port, srv.IPv6())
+	}
+	local, err := srv.LocalAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLocal := sortedAddrs([]netip.AddrPort{netip.AddrPortFrom(addr1, port), netip.AddrPortFrom(addr2, port)})
+	if got := sortedAddrs(local); !slices.Equal(got, wantLocal) {
+		t.Errorf("local addresses %v, want %v", got, wantLocal)
+	}
+
+	c := startChild(t)
+	cport := atoi(t, c.do("open c %s", addr3)[1])
+	cfrom := netip.AddrPortFrom(addr3, uint16(cport))
+	cassoc := atoi(t, c.do("sendto c %s,%s %d 11 0 text:hello-asap", addr1, addr2, port)[1])
+	if cassoc == 0 {
+		t.Error("SendTo reported no association")
+	}
+
+	m := &Message{}
+	readUntil(t, srv, m, "COMM_UP", isAssocChange(CommUp))
+	assoc := m.Info.Assoc
+	if ac := m.Notification.(AssocChange); ac.OutStreams < 2 || ac.InStreams < 2 || assoc == 0 {
+		t.Errorf("COMM_UP %+v", ac)
+	}
+	readUntil(t, srv, m, "first message", isData)
+	if string(m.Data) != "hello-asap" || m.Info.PPID != 11 || m.Info.Stream != 0 || m.Info.Assoc != assoc || m.From != cfrom {
+		t.Errorf("got %s", describe(m))
+	}
+	c.do("send c %d 12 1 text:hello-enrp", cassoc)
+	readUntil(t, srv, m, "second message", isData)
+	if string(m.Data) != "hello-enrp" || m.Info.PPID != 12 || m.Info.Stream != 1 || m.Info.Assoc != assoc {
+		t.Errorf("got %s", describe(m))
+	}
+
+	peers, err := srv.PeerAddrs(assoc)
+	if err != nil || len(peers) != 1 || peers[0] != cfrom {
+		t.Errorf("peer addresses %v, %v; want [%v]", peers, err, cfrom)
+	}
+	alocal, err := srv.AssocLocalAddrs(assoc)
+	if err != nil || !slices.Equal(sortedAddrs(alocal), wantLocal) {
+		t.Errorf("association's local addresses %v, %v; want %v", alocal, err, wantLocal)
+	}
+	if id, err := srv.AssocOf(cfrom); err != nil || id != assoc {
+		t.Errorf("AssocOf(%v) = %d, %v; want %d", cfrom, id, err, assoc)
+	}
+	if _, err := srv.AssocOf(netip.AddrPortFrom(addr3, uint16(cport+1))); err == nil {
+		t.Error("AssocOf of an unknown peer: no error")
+	}
+	st, err := srv.Status(assoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Established() || st.Assoc != assoc || st.Primary.Addr != cfrom || st.Primary.MTU == 0 {
+		t.Errorf("status %+v", st)
+	}
+	pi, err := srv.PeerAddrInfo(assoc, cfrom)
+	if err != nil || pi.Addr != cfrom || pi.MTU != st.Primary.MTU {
+		t.Errorf("path info %+v, %v", pi, err)
+	}
+	t.Logf("status: state %d, primary %v SRTT %v RTO %v MTU %d, streams %d/%d",
+		st.State, st.Primary.Addr, st.Primary.SRTT, st.Primary.RTO, st.Primary.MTU, st.OutStreams, st.InStreams)
+
+	// Server to client, PPID 12 on stream 1 and PPID 11 on stream 0.
+	if err := srv.Send(assoc, []byte("pong"), SendInfo{PPID: 12, Stream: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.readUntil("c", "data"); got != fmt.Sprintf("data %d 12 1 4 text:pong %s", cassoc, netip.AddrPortFrom(addr1, port)) &&
+		got != fmt.Sprintf("data %d 12 1 4 text:pong %s", cassoc, netip.AddrPortFrom(addr2, port)) {
+		t.Errorf("child got %q", got)
+	}
+	// Larger than the loopback MTU (65536), so it travels in several
+	// DATA chunks and several packets.
+	const big = 150000
+	if err := srv.Send(assoc, pattern(big), SendInfo{PPID: 11}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.readUntil("c", "data"); !strings.HasPrefix(got, fmt.Sprintf("data %d 11 0 %d pattern-ok ", cassoc, big)) {
+		t.Errorf("child got %q", got)
+	}
+
+	// Client to server into a 1000-byte buffer: Read must join 150 parts.
+	c.do("send c %d 11 0 size:%d", cassoc, big)
+	small := &Message{Buf: make([]byte, 1000)}
+	readUntil(t, srv, small, "big message", isData)
+	if len(small.Data) != big || !isPattern(small.Data) || small.Truncated || small.Info.PPID != 11 || small.Info.Assoc != assoc {
+		t.Errorf("got %s", describe(small))
+	}
+	c.do("send c %d 12 0 text:after-big", cassoc)
+	readUntil(t, srv, small, "message after the big one", isData)
+	if string(small.Data) != "after-big" {
+		t.Errorf("got %s", describe(small))
+	}
+	if d := srv.Dropped(); d != 0 {
+		t.Errorf("%d messages dropped", d)
+	}
+}
+
+// A message longer than MaxMessageSize comes back truncated, and the next
+// message is intact.
+func TestSandboxTruncation(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}, MaxMessageSize: 2048})
+	c := startChild(t)
+	c.do("open c %s", addr3)
+	cassoc := atoi(t, c.do("sendto c %s %d 11 0 size:10000", addr1, srv.Port())[1])
+	c.do("send c %d 11 0 text:next", cassoc)
+	m := &Message{}
+	readUntil(t, srv, m, "long message", isData)
+	if !m.Truncated || len(m.Data) != 2048 || !isPattern(m.Data) {
+		t.Errorf("got %s", describe(m))
+	}
+	readUntil(t, srv, m, "next message", isData)
+	if m.Truncated || string(m.Data) != "next" {
+		t.Errorf("got %s", describe(m))
+	}
+}
+
+// userAbortCause finds the User-Initiated Abort cause (code 12) among the
+// ABORT chunk's causes that Linux puts into a COMM_LOST notification, and
+// returns its reason.
+func userAbortCause(t testing.TB, causes []byte) []byte {
+	t.Helper()
+	info := causes
+	for len(causes) >= 4 {
+		code, l := binary.BigEndian.Uint16(causes), int(binary.BigEndian.Uint16(causes[2:]))
+		if l < 4 || l > len(causes) {
+			break
+		}
+		if code == 12 {
+			return causes[4:l]
+		}
+		causes = causes[(l+3)&^3:]
+	}
+	t.Fatalf("no user-initiated abort cause in %x", info)
+	return nil
+}
+
+// Abort and graceful shutdown of single associations, in both directions,
+// as the peer and the local side see them.
+func TestSandboxAbortAndShutdown(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	port := srv.Port()
+	c := startChild(t)
+	m := &Message{}
+	// connect makes the child open socket name and associate with the
+	// server; it returns the child's and the server's association ids.
+	connect := func(name string) (int, AssocID) {
+		c.do("open %s %s", name, addr3)
+		cid := atoi(t, c.do("sendto %s %s %d 11 0 text:%s", name, addr1, port, name)[1])
+		readUntil(t, srv, m, "message of "+name, func(m *Message) bool { return string(m.Data) == name })
+		return cid, m.Info.Assoc
+	}
+	check := func(what string, got, want AssocID) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: association %d, want %d", what, got, want)
+		}
+	}
+
+	// Server shuts A down: the client sees SHUTDOWN_EVENT and
+	// SHUTDOWN_COMP, the server SHUTDOWN_COMP.
+	ca, sa := connect("a")
+	if err := srv.Shutdown(sa); err != nil {
+		t.Fatal(err)
+	}
+	c.readUntil("a", fmt.Sprintf("notif SHUTDOWN_EVENT %d", ca))
+	c.readUntil("a", fmt.Sprintf("notif ASSOC_CHANGE %d SHUTDOWN_COMP", ca))
+	readUntil(t, srv, m, "SHUTDOWN_COMP of a", isAssocChange(ShutdownComp))
+	check("server shutdown", m.Info.Assoc, sa)
+
+	// Server aborts B with a reason: the client sees COMM_LOST carrying
+	// the reason; the server itself is told COMM_LOST as well.
+	cb, sb := connect("b")
+	if err := srv.Abort(sb, []byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(c.readUntil("b", fmt.Sprintf("notif ASSOC_CHANGE %d COMM_LOST", cb)))
+	info, _ := hex.DecodeString(got[len(got)-1])
+	if reason := userAbortCause(t, info); string(reason) != "bye" {
+		t.Errorf("abort reason %q", reason)
+	}
+	readUntil(t, srv, m, "COMM_LOST of b", isAssocChange(CommLost))
+	check("server abort", m.Info.Assoc, sb)
+	t.Logf("local ABORT of association %d reported as %s", sb, describe(m))
+
+	// Client aborts C: the server sees COMM_LOST.
+	cc, sc := connect("c")
+	c.do("abort c %d", cc)
+	readUntil(t, srv, m, "COMM_LOST of c", isAssocChange(CommLost))
+	check("client abort", m.Info.Assoc, sc)
+
+	// Client shuts D down: the server sees SHUTDOWN_EVENT, then
+	// SHUTDOWN_COMP.
+	cd, sd := connect("d")
+	c.do("shutdown d %d", cd)
+	readUntil(t, srv, m, "SHUTDOWN_EVENT of d", func(m *Message) bool { _, ok := m.Notification.(ShutdownEvent); return ok })
+	check("client shutdown event", m.Info.Assoc, sd)
+	readUntil(t, srv, m, "SHUTDOWN_COMP of d", isAssocChange(ShutdownComp))
+	check("client shutdown", m.Info.Assoc, sd)
+
+	// Sending on a finished association fails.
+	if err := srv.Send(sa, []byte("late"), SendInfo{PPID: 11}); err == nil {
+		t.Error("send on a shut down association: no error")
+	}
+}
+
+// The default socket is dual stack: IPv6 and IPv4 peers on one wildcard
+// socket; an IPv4-only socket works as a client.
+func TestSandboxDualStack(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{})
+	port := srv.Port()
+	c := startChild(t)
+	c6port := atoi(t, c.do("open c6 %s", addr6)[1])
+	c.do("sendto c6 %s %d 12 0 text:via-ipv6", addr6, port)
+	c4port := atoi(t, c.do("open4 c4 %s", addr3)[1])
+	c.do("sendto c4 %s %d 12 0 text:via-ipv4", addr1, port)
+	m := &Message{}
+	seen := map[string]netip.AddrPort{}
+	for len(seen) < 2 {
+		readUntil(t, srv, m, "messages", isData)
+		seen[string(m.Data)] = m.From
+	}
+	if got, want := seen["via-ipv6"], netip.AddrPortFrom(addr6, uint16(c6port)); got != want {
+		t.Errorf("IPv6 message from %v, want %v", got, want)
+	}
+	if got, want := seen["via-ipv4"], netip.AddrPortFrom(addr3, uint16(c4port)); got != want {
+		t.Errorf("IPv4 message from %v, want %v (unmapped)", got, want)
+	}
+	v4 := listen(t, Config{IPv4Only: true})
+	if v4.IPv6() {
+		t.Error("IPv4-only socket says IPv6")
+	}
+	if _, err := v4.SendTo([]netip.Addr{addr6}, port, []byte("x"), SendInfo{}); err == nil {
+		t.Error("IPv6 destination on an IPv4 socket: no error")
+	}
+	if _, err := Listen(Config{IPv4Only: true, Addrs: []netip.Addr{addr6}}); err == nil {
+		t.Error("IPv6 address on an IPv4 socket: no error")
+	}
+}
+
+// Errors that do not need a peer.
+func TestSandboxErrors(t *testing.T) {
+	sandboxtest.Require(t)
+	s := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	if _, err := Listen(Config{Addrs: []netip.Addr{addr1}, Port: s.Port()}); err == nil {
+		t.Error("second bind to the same port: no error")
+	}
+	if err := s.Send(0, []byte("x"), SendInfo{}); err == nil {
+		t.Error("send to association 0: no error")
+	}
+	if err := s.Send(12345, []byte("x"), SendInfo{}); err == nil {
+		t.Error("send to an unknown association: no error")
+	}
+	if _, err := s.Status(12345); err == nil {
+		t.Error("status of an unknown association: no error")
+	}
+	s.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if err := s.Read(&Message{}); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read past the deadline: %v", err)
+	}
+	s.SetReadDeadline(time.Time{})
+	done := make(chan error)
+	go func() { done <- s.Read(&Message{}) }()
+	time.Sleep(10 * time.Millisecond) // let the reader park; the result does not depend on it
+	s.Close()
+	if err := <-done; err != ErrClosed {
+		t.Errorf("read on a closed socket: %v", err)
+	}
+	if err := s.Close(); err != ErrClosed {
+		t.Errorf("second close: %v", err)
+	}
+	if _, err := s.PeerAddrs(1); !errors.Is(err, ErrClosed) {
+		t.Errorf("query on a closed socket: %v", err)
+	}
+}
