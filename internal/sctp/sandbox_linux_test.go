@@ -3,12 +3,14 @@
 package sctp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -354,5 +356,280 @@ func TestSandboxErrors(t *testing.T) {
 	}
 	if _, err := s.PeerAddrs(1); !errors.Is(err, ErrClosed) {
 		t.Errorf("query on a closed socket: %v", err)
+	}
+}
+
+// procStatus returns a field of /proc/self/status ("Threads", "VmRSS").
+func procStatus(t testing.TB, field string) string {
+	t.Helper()
+	return procField(t, "/proc/self/status", field)
+}
+
+// procField returns a "Name: value" field of a /proc file.
+func procField(t testing.TB, file, field string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no %s in %s", field, file)
+	return ""
+}
+
+func threads(t testing.TB) int { return atoi(t, procStatus(t, "Threads")) }
+
+// sctpCounters reads the kernel's SCTP MIB counters.
+func sctpCounters(t testing.TB) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/sctp/snmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			out[f[0]], _ = strconv.Atoi(f[1])
+		}
+	}
+	return out
+}
+
+// counterDelta lists the counters that moved and tell about losses.
+func counterDelta(before, after map[string]int) string {
+	var out []string
+	for _, k := range []string{"SctpT1InitExpireds", "SctpT1CookieExpireds", "SctpT3RtxExpireds",
+		"SctpT3Retransmits", "SctpFastRetransmits", "SctpInPktDiscards", "SctpInDataChunkDiscards"} {
+		if d := after[k] - before[k]; d != 0 {
+			out = append(out, fmt.Sprintf("%s+%d", strings.TrimPrefix(k, "Sctp"), d))
+		}
+	}
+	if len(out) == 0 {
+		return "no timer expiries or discards"
+	}
+	return strings.Join(out, " ")
+}
+
+// envAssocs overrides the number of associations of
+// TestSandboxManyAssociations, for measurements with 10,000 and more.
+const envAssocs = "RSPREG_SCTP_ASSOCS"
+
+// One server socket serves many concurrent associations from many client
+// sockets of another process, with one reader goroutine and no thread or
+// goroutine per association: the OS thread count stays where it was.
+func TestSandboxManyAssociations(t *testing.T) {
+	sandboxtest.Require(t)
+	n := 1000
+	if v := os.Getenv(envAssocs); v != "" {
+		n = atoi(t, v)
+	}
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	c := startChild(t)
+	threadsBefore, rssBefore := threads(t), procStatus(t, "VmRSS")
+	slabBefore := procField(t, "/proc/meminfo", "Slab")
+	countersBefore := sctpCounters(t)
+	if v := os.Getenv("RSPREG_SCTP_RCVBUF"); v != "" {
+		if err := srv.SetReadBuffer(atoi(t, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	type result struct {
+		up, pings, ended, peakThreads int
+		err                           error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() { done <- r }()
+		m := &Message{}
+		ids := map[AssocID]bool{}
+		reply := make([]byte, 0, 32)
+		for r.ended < n {
+			srv.SetReadDeadline(time.Now().Add(5 * ioTimeout))
+			if err := srv.Read(m); err != nil {
+				r.err = err
+				return
+			}
+			switch nt := m.Notification.(type) {
+			case nil:
+				i, ok := strings.CutPrefix(string(m.Data), "ping ")
+				if !ok || m.Info.PPID != 11 || !ids[m.Info.Assoc] {
+					r.err = fmt.Errorf("unexpected %s", describe(m))
+					return
+				}
+				reply = append(append(reply[:0], "pong "...), i...)
+				if err := srv.Send(m.Info.Assoc, reply, SendInfo{PPID: 11}); err != nil {
+					r.err = err
+					return
+				}
+				r.pings++
+			case AssocChange:
+				switch {
+				case nt.State == CommUp:
+					if ids[nt.Assoc] {
+						r.err = fmt.Errorf("association %d up twice", nt.Assoc)
+						return
+					}
+					ids[nt.Assoc] = true
+					r.up++
+				case nt.Ended():
+					r.ended++
+				}
+			}
+			if (r.up+r.pings+r.ended)%100 == 0 {
+				if th, err := os.ReadFile("/proc/self/status"); err == nil {
+					for _, line := range strings.Split(string(th), "\n") {
+						if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+							if k, _ := strconv.Atoi(strings.TrimSpace(v)); k > r.peakThreads {
+								r.peakThreads = k
+							}
+						}
+					}
+				}
+			}
+		}
+	}()
+
+	start := time.Now()
+	ans := c.do("many %d %s %s %d", n, addr3, addr1, srv.Port())
+	served := time.Since(start)
+	rssServing := procStatus(t, "VmRSS")
+	slabServing := procField(t, "/proc/meminfo", "Slab")
+	counters := counterDelta(countersBefore, sctpCounters(t))
+	threadsServing := threads(t)
+	c.do("closemany")
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.up != n || r.pings != n || r.ended != n {
+		t.Errorf("%d up, %d pings, %d ended; want %d each", r.up, r.pings, r.ended, n)
+	}
+	r.peakThreads = max(r.peakThreads, threadsServing)
+	t.Logf("%d associations: child %s; server: %v until all answered, threads %d before, %d peak, VmRSS %s before, %s serving; kernel Slab %s before, %s serving; %s",
+		n, strings.Join(ans[1:], " "), served.Round(time.Millisecond), threadsBefore, r.peakThreads, rssBefore, rssServing, slabBefore, slabServing, counters)
+	// A thread (or goroutine) per association would show up as hundreds.
+	if r.peakThreads > threadsBefore+2 {
+		t.Errorf("OS threads grew from %d to %d while serving %d associations", threadsBefore, r.peakThreads, n)
+	}
+}
+
+// Steady-state reads and sends allocate nothing.
+func TestSandboxNoAllocations(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	c := startChild(t)
+	c.do("open c %s", addr3)
+	const runs = 200
+	cassoc := atoi(t, c.do("sendto c %s %d 11 0 text:first", addr1, srv.Port())[1])
+	c.do("send c %d 12 1 text:0123456789abcdef %d", cassoc, runs+1)
+	m := &Message{}
+	readUntil(t, srv, m, "first message", func(m *Message) bool { return string(m.Data) == "first" })
+	assoc := m.Info.Assoc
+	var bad error
+	reads := testing.AllocsPerRun(runs, func() {
+		if err := srv.Read(m); err != nil || string(m.Data) != "0123456789abcdef" || m.Info.PPID != 12 {
+			bad = fmt.Errorf("read %s, %v", describe(m), err)
+		}
+	})
+	payload := []byte("reply")
+	sends := testing.AllocsPerRun(runs, func() {
+		if err := srv.Send(assoc, payload, SendInfo{PPID: 12, Stream: 1}); err != nil {
+			bad = err
+		}
+	})
+	if bad != nil {
+		t.Fatal(bad)
+	}
+	t.Logf("allocations per Read %v, per Send %v", reads, sends)
+	if reads != 0 || sends != 0 {
+		t.Errorf("allocations per Read %v, per Send %v; want 0", reads, sends)
+	}
+}
+
+// waitListening waits until a local SCTP endpoint listens on port, from
+// /proc/net/sctp/eps.
+func waitListening(t testing.TB, port int) {
+	t.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile("/proc/net/sctp/eps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 5 && f[5] == strconv.Itoa(port) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on SCTP port %d", port)
+}
+
+// RSPLIB's registrar talks to our one-to-many socket: a Handle Resolution
+// sent to its ASAP port with implicit association setup is answered on the
+// same association, byte for byte as RSPLIB's own message creator builds it;
+// and a PPID 11 message on its ENRP port makes it ABORT the association.
+func TestSandboxRSPLIBRegistrar(t *testing.T) {
+	sandboxtest.Require(t)
+	prog := sandboxtest.Program(t, "rspregistrar")
+	const asapPort, enrpPort = 23863, 29901
+	host := netip.MustParseAddr("198.18.0.4")
+	cmd := exec.Command(prog, fmt.Sprintf("-asap=%s:%d", host, asapPort), fmt.Sprintf("-enrp=%s:%d", host, enrpPort),
+		"-asapannounce=off", "-enrpannounce=off", "-quiet", "-logquiet")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("rspregistrar output:\n%s", out.String())
+		}
+	})
+	waitListening(t, asapPort)
+	waitListening(t, enrpPort)
+
+	s := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	hr := []byte{0x05, 0x00, 0x00, 0x18, 0x00, 0x09, 0x00, 0x0c, 'E', 'c', 'h', 'o', 'P', 'o', 'o', 'l',
+		0x80, 0x3f, 0x00, 0x08, 0x00, 0x00, 0x00, 0x05}
+	id, err := s.SendTo([]netip.Addr{host}, asapPort, hr, SendInfo{PPID: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Message{}
+	readUntil(t, s, m, "COMM_UP from RSPLIB", isAssocChange(CommUp))
+	if m.Info.Assoc != id {
+		t.Errorf("COMM_UP for association %d, SendTo said %d", m.Info.Assoc, id)
+	}
+	peers, err := s.PeerAddrs(id)
+	if want := netip.AddrPortFrom(host, asapPort); err != nil || len(peers) != 1 || peers[0] != want {
+		t.Errorf("RSPLIB's addresses %v, %v; want [%v]", peers, err, want)
+	}
+	if st, err := s.Status(id); err != nil || !st.Established() {
+		t.Errorf("status %+v, %v", st, err)
+	}
+	readUntil(t, s, m, "Handle Resolution Response", isData)
+	want := []byte{0x06, 0x00, 0x00, 0x18, 0x00, 0x09, 0x00, 0x0c, 'E', 'c', 'h', 'o', 'P', 'o', 'o', 'l',
+		0x00, 0x0c, 0x00, 0x08, 0x00, 0x09, 0x00, 0x04}
+	if m.Info.Assoc != id || m.Info.PPID != 11 || m.Info.Stream != 0 || !bytes.Equal(m.Data, want) {
+		t.Errorf("RSPLIB answered %s: %x", describe(m), m.Data)
+	}
+
+	id, err = s.SendTo([]netip.Addr{host}, enrpPort, hr, SendInfo{PPID: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, s, m, "COMM_LOST from RSPLIB", isAssocChange(CommLost))
+	if m.Info.Assoc != id {
+		t.Errorf("COMM_LOST for association %d, want %d", m.Info.Assoc, id)
 	}
 }
