@@ -633,3 +633,31 @@ func TestSandboxRSPLIBRegistrar(t *testing.T) {
 		t.Errorf("COMM_LOST for association %d, want %d", m.Info.Assoc, id)
 	}
 }
+
+// When a peer stops reading, the socket's send buffer fills: a NoWait send
+// fails with ErrWouldBlock, a waiting send ends at the write deadline.
+func TestSandboxSendBufferFull(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	c := startChild(t)
+	c.do("open c %s", addr3)
+	c.do("sendto c %s %d 11 0 text:hello", addr1, srv.Port())
+	m := &Message{}
+	readUntil(t, srv, m, "hello", isData)
+	chunk := pattern(8192)
+	var err error
+	sent := 0
+	for ; sent < 10000; sent++ {
+		if err = srv.Send(m.Info.Assoc, chunk, SendInfo{PPID: 11, NoWait: true}); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("after %d messages: %v, want ErrWouldBlock", sent, err)
+	}
+	srv.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	if err := srv.Send(m.Info.Assoc, chunk, SendInfo{PPID: 11}); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("waiting send: %v, want deadline exceeded", err)
+	}
+	t.Logf("send buffer full after %d messages of %d bytes", sent, len(chunk))
+}

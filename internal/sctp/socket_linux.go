@@ -510,12 +510,13 @@ func (r *reader) continuesOther(notif bool, info RcvInfo) bool {
 // sendOp is a pooled sendmsg call: its callback is bound once, so a send
 // allocates nothing.
 type sendOp struct {
-	msg  syscall.Msghdr
-	iov  syscall.Iovec
-	name []byte
-	oob  []byte
-	err  error
-	fn   func(uintptr) bool
+	msg    syscall.Msghdr
+	iov    syscall.Iovec
+	name   []byte
+	oob    []byte
+	noWait bool
+	err    error
+	fn     func(uintptr) bool
 }
 
 func (op *sendOp) send(fd uintptr) bool {
@@ -528,6 +529,10 @@ func (op *sendOp) send(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			if op.noWait {
+				op.err = ErrWouldBlock
+				return true
+			}
 			return false
 		}
 		op.err = os.NewSyscallError("sendmsg", e)
@@ -566,13 +571,16 @@ func (s *Socket) do(op *sendOp, b []byte) error {
 		err = ErrClosed
 	}
 	op.iov.Base, op.msg = nil, syscall.Msghdr{}
-	op.err = nil
+	op.err, op.noWait = nil, false
 	s.ops.Put(op)
 	return err
 }
 
-// Send sends one user message on an existing association. It waits for send
-// buffer space in the poller (see SetWriteDeadline).
+// Send sends one user message on an existing association. Unless
+// info.NoWait is set it waits for send buffer space in the poller (see
+// SetWriteDeadline); the buffer is the socket's, shared by all associations
+// (net.sctp.sndbuf_policy 0), so a peer that stops reading can hold up sends
+// to every other peer.
 func (s *Socket) Send(assoc AssocID, b []byte, info SendInfo) error {
 	if assoc == 0 {
 		return errors.New("sctp: send: no association")
@@ -581,6 +589,7 @@ func (s *Socket) Send(assoc AssocID, b []byte, info SendInfo) error {
 		return errors.New("sctp: send: empty message")
 	}
 	op := s.getOp()
+	op.noWait = info.NoWait
 	op.oob = appendSndInfo(op.oob, assoc, info, 0)
 	if err := s.do(op, b); err != nil {
 		return fmt.Errorf("sctp: send %d bytes to association %d: %w", len(b), assoc, err)
@@ -602,6 +611,7 @@ func (s *Socket) SendTo(addrs []netip.Addr, port uint16, b []byte, info SendInfo
 		return 0, errors.New("sctp: send: empty message")
 	}
 	op := s.getOp()
+	op.noWait = info.NoWait
 	var err error
 	if op.name, err = s.appendAddr(op.name, netip.AddrPortFrom(addrs[0], port)); err != nil {
 		s.ops.Put(op)

@@ -47,6 +47,10 @@ type SendInfo struct {
 	Stream  uint16
 	Flags   uint16 // FlagUnordered, FlagSackImmediately
 	Context uint32 // returned in SendFailed notifications
+	// NoWait makes a send fail with ErrWouldBlock when the socket's send
+	// buffer is full, instead of waiting in the poller for space. RSPLIB's
+	// registrar sends this way (timeout 0) and drops the message.
+	NoWait bool
 }
 
 // Events selects the notifications a socket subscribes to (SCTP_EVENTS).
@@ -192,6 +196,9 @@ type Status struct {
 
 // Established reports whether the association is in state ESTABLISHED.
 func (s Status) Established() bool { return s.State == StateEstablished }
+
+// ErrWouldBlock is returned by a NoWait send when the send buffer is full.
+var ErrWouldBlock = errors.New("sctp: send buffer full")
 
 // ErrClosed is returned by operations on a closed socket.
 var ErrClosed = errors.New("sctp: use of closed socket")
