@@ -179,15 +179,20 @@ func TestSandboxMessagesBothWays(t *testing.T) {
 }
 
 // A message longer than MaxMessageSize comes back truncated, and the next
-// message is intact.
+// message is intact; SCTP_INITMSG sets the stream counts.
 func TestSandboxTruncation(t *testing.T) {
 	sandboxtest.Require(t)
-	srv := listen(t, Config{Addrs: []netip.Addr{addr1}, MaxMessageSize: 2048})
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}, MaxMessageSize: 2048,
+		InitMsg: &InitMsg{OutStreams: 4, MaxInStreams: 3}})
 	c := startChild(t)
 	c.do("open c %s", addr3)
 	cassoc := atoi(t, c.do("sendto c %s %d 11 0 size:10000", addr1, srv.Port())[1])
 	c.do("send c %d 11 0 text:next", cassoc)
 	m := &Message{}
+	readUntil(t, srv, m, "COMM_UP", isAssocChange(CommUp))
+	if ac := m.Notification.(AssocChange); ac.OutStreams != 4 || ac.InStreams != 3 {
+		t.Errorf("SCTP_INITMSG 4/3 streams, association has %d/%d", ac.OutStreams, ac.InStreams)
+	}
 	readUntil(t, srv, m, "long message", isData)
 	if !m.Truncated || len(m.Data) != 2048 || !isPattern(m.Data) {
 		t.Errorf("got %s", describe(m))
@@ -660,4 +665,24 @@ func TestSandboxSendBufferFull(t *testing.T) {
 		t.Errorf("waiting send: %v, want deadline exceeded", err)
 	}
 	t.Logf("send buffer full after %d messages of %d bytes", sent, len(chunk))
+}
+
+// SCTP_AUTOCLOSE shuts an idle association down gracefully.
+func TestSandboxAutoClose(t *testing.T) {
+	sandboxtest.Require(t)
+	srv := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	if err := srv.SetAutoClose(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c := startChild(t)
+	c.do("open c %s", addr3)
+	cassoc := atoi(t, c.do("sendto c %s %d 11 0 text:idle", addr1, srv.Port())[1])
+	m := &Message{}
+	readUntil(t, srv, m, "COMM_UP", isAssocChange(CommUp))
+	assoc := m.Info.Assoc
+	readUntil(t, srv, m, "SHUTDOWN_COMP", isAssocChange(ShutdownComp))
+	if m.Info.Assoc != assoc {
+		t.Errorf("association %d closed, want %d", m.Info.Assoc, assoc)
+	}
+	c.readUntil("c", fmt.Sprintf("notif SHUTDOWN_EVENT %d", cassoc))
 }
