@@ -39,6 +39,9 @@ type Socket struct {
 	port   uint16
 	maxMsg int
 	closed atomic.Bool
+	// dropped counts messages cut off by a partial delivery abort; atomic
+	// because Read holds rmu while it waits.
+	dropped atomic.Uint64
 
 	rmu sync.Mutex
 	r   reader
@@ -64,7 +67,6 @@ type reader struct {
 	info    RcvInfo
 	from    netip.AddrPort
 	err     error
-	dropped uint64 // messages cut off by a partial delivery abort
 }
 
 // Listen opens, binds and configures a listening one-to-many socket.
@@ -350,11 +352,7 @@ func (s *Socket) SetWriteBuffer(bytes int) error {
 // Dropped counts messages whose delivery the kernel aborted half-way (the
 // association went away during partial delivery); Read discards their
 // parts.
-func (s *Socket) Dropped() uint64 {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	return s.r.dropped
-}
+func (s *Socket) Dropped() uint64 { return s.dropped.Load() }
 
 // Read reads the next whole user message or notification into m. It waits in
 // the runtime poller until one is there, the read deadline passes or the
@@ -471,7 +469,7 @@ func (s *Socket) readParts(fd uintptr) bool {
 			// (partial delivery aborted): this part starts a new one.
 			copy(m.Buf, dst[:n])
 			r.off, r.trunc, r.started = 0, false, false
-			r.dropped++
+			s.dropped.Add(1)
 		}
 		if !r.started {
 			r.started = true
