@@ -418,33 +418,14 @@ func (s *Socket) resetReader() {
 // message until MSG_EOR, and returns false to wait when the socket is empty.
 func (s *Socket) readParts(fd uintptr) bool {
 	r := &s.r
-	m := r.m
 	for {
-		var dst []byte
-		if r.trunc {
-			if r.scratch == nil {
-				r.scratch = make([]byte, min(4096, s.maxMsg))
-			}
-			dst = r.scratch
-		} else {
-			if r.off == len(m.Buf) {
-				if len(m.Buf) >= s.maxMsg {
-					r.trunc = true
-					continue
-				}
-				nb := make([]byte, min(2*len(m.Buf), s.maxMsg))
-				copy(nb, m.Buf[:r.off])
-				m.Buf = nb
-			}
-			dst = m.Buf[r.off:]
-		}
+		dst := r.buffer(s.maxMsg)
 		r.iov.Base = &dst[0]
 		r.iov.SetLen(len(dst))
 		r.msg = syscall.Msghdr{Name: &r.name[0], Namelen: uint32(len(r.name)), Iov: &r.iov, Control: &r.oob[0]}
 		r.msg.Iovlen = 1
 		r.msg.SetControllen(len(r.oob))
 		nr, _, e := syscall.Syscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
-		n := int(nr)
 		switch e {
 		case 0:
 		case syscall.EINTR:
@@ -456,38 +437,77 @@ func (s *Socket) readParts(fd uintptr) bool {
 			return true
 		}
 		flags := int(r.msg.Flags)
-		notif := flags&lib.MSG_NOTIFICATION != 0
 		var info RcvInfo
-		if !notif {
+		if flags&lib.MSG_NOTIFICATION == 0 {
 			if _, err := parseRcvCmsgs(r.oob[:r.msg.Controllen], &info); err != nil {
 				r.err = err
 				return true
 			}
 		}
-		if r.started && r.continuesOther(notif, info) {
-			// The kernel ended the previous message without MSG_EOR
-			// (partial delivery aborted): this part starts a new one.
-			copy(m.Buf, dst[:n])
-			r.off, r.trunc, r.started = 0, false, false
+		done, dropped := r.part(dst, int(nr), flags, info, r.name[:min(int(r.msg.Namelen), len(r.name))])
+		if dropped {
 			s.dropped.Add(1)
 		}
-		if !r.started {
-			r.started = true
-			r.notif = notif
-			r.info = info
-			r.from, _, _ = decodeSockaddr(r.name[:min(int(r.msg.Namelen), len(r.name))])
-		}
-		if !r.trunc {
-			r.off += n
-		}
-		if flags&syscall.MSG_EOR != 0 {
-			return true
-		}
-		if n == 0 {
-			r.err = io.EOF
+		if done {
 			return true
 		}
 	}
+}
+
+// buffer returns where the next part of the current message goes: the rest
+// of m.Buf, grown up to maxMsg, or a scratch sink once the message is known
+// to be longer than maxMsg.
+func (r *reader) buffer(maxMsg int) []byte {
+	m := r.m
+	if !r.trunc && r.off == len(m.Buf) {
+		if len(m.Buf) >= maxMsg {
+			r.trunc = true
+		} else {
+			nb := make([]byte, min(2*len(m.Buf), maxMsg))
+			copy(nb, m.Buf[:r.off])
+			m.Buf = nb
+		}
+	}
+	if r.trunc {
+		if r.scratch == nil {
+			r.scratch = make([]byte, min(4096, len(m.Buf)))
+		}
+		// A part moved to the front of m.Buf must fit there.
+		return r.scratch[:min(len(r.scratch), len(m.Buf))]
+	}
+	return m.Buf[r.off:]
+}
+
+// part accounts for n bytes just read into dst with the given recvmsg
+// flags, receive info and source address. It reports whether the message
+// is complete (or reading failed, in r.err) and whether an unfinished
+// message was dropped because this part starts another one.
+func (r *reader) part(dst []byte, n, flags int, info RcvInfo, name []byte) (done, dropped bool) {
+	notif := flags&lib.MSG_NOTIFICATION != 0
+	if r.started && r.continuesOther(notif, info) {
+		// The kernel ended the previous message without MSG_EOR
+		// (partial delivery aborted): this part starts a new one.
+		copy(r.m.Buf, dst[:n])
+		r.off, r.trunc, r.started = 0, false, false
+		dropped = true
+	}
+	if !r.started {
+		r.started = true
+		r.notif = notif
+		r.info = info
+		r.from, _, _ = decodeSockaddr(name)
+	}
+	if !r.trunc {
+		r.off += n
+	}
+	if flags&syscall.MSG_EOR != 0 {
+		return true, dropped
+	}
+	if n == 0 {
+		r.err = io.EOF
+		return true, dropped
+	}
+	return false, dropped
 }
 
 // continuesOther reports whether a part read while a message is under way

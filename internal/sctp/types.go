@@ -131,8 +131,9 @@ type Message struct {
 	From netip.AddrPort
 	// Notification is the decoded notification, nil for a user message.
 	Notification Notification
-	// Truncated reports a user message longer than MaxMessageSize: Data
-	// holds its first MaxMessageSize bytes, the rest was read and dropped.
+	// Truncated reports a user message longer than MaxMessageSize (or than
+	// a caller's larger Buf): Data holds its first len(Buf) bytes, the rest
+	// was read and dropped.
 	Truncated bool
 }
 
