@@ -36,17 +36,17 @@
 // notifications to a callback as raw bytes; it has no way to send to an
 // address list (sctp_sendx) or to a given association id on a one-to-many
 // socket, and its getpaddrs/getladdrs decode assume a single address family
-// per list and a 4 KiB result; and its SCTP_EOF flag (1<<4) is not Linux's
-// (MSG_FIN, 0x200), so its graceful close sends no SHUTDOWN, and its
-// SCTP_STATUS state constants are not Linux's. What it does get right is used here: the
-// option numbers, flags and notification type codes, the bindx call
-// (SCTPBind), and its struct layouts for SCTP_INITMSG, SCTP_DELAYED_SACK,
-// SCTP_EVENTS and SCTP_STATUS (checked against the kernel ABI sizes in the
-// tests). Everything else (socket creation, poller integration, cmsg and
-// notification coding, address lists) is done here with the standard
-// syscall package: golang.org/x/sys v0.49.0, the version go.mod pins,
-// declares go 1.26.0 while go.mod says go 1.25, so importing it would force a
-// go.mod change; every call needed exists in syscall on Linux.
+// per list and a 4 KiB result; its SCTP_EOF flag (1<<4) is not Linux's
+// (MSG_FIN, 0x200), so its graceful close sends no SHUTDOWN; and its
+// SCTP_STATUS state constants are not Linux's. What it does get right is
+// used here: the option numbers, flags and notification type codes, the
+// bindx call (SCTPBind), and its struct layouts for SCTP_INITMSG,
+// SCTP_DELAYED_SACK, SCTP_EVENTS and SCTP_STATUS (checked against the kernel
+// ABI sizes in the tests). Everything else (socket creation, poller
+// integration, cmsg and notification coding, address lists) is done here
+// with the standard syscall package, which on Linux has every call and type
+// needed (Msghdr, raw recvmsg/sendmsg, socket options), so nothing from
+// golang.org/x/sys is required.
 //
 // The implementation needs Linux kernel SCTP (module sctp); on other systems,
 // and on linux/386 where the library has no socket calls, Listen and
