@@ -37,7 +37,7 @@
 // address list (sctp_sendx) or to a given association id on a one-to-many
 // socket, and its getpaddrs/getladdrs decode assume a single address family
 // per list and a 4 KiB result; its SCTP_EOF flag (1<<4) is not Linux's
-// (MSG_FIN, 0x200), so its graceful close sends no SHUTDOWN; and its
+// (MSG_FIN, 0x200), so sending it starts no shutdown; and its
 // SCTP_STATUS state constants are not Linux's. What it does get right is
 // used here: the option numbers, flags and notification type codes, the
 // bindx call (SCTPBind), and its struct layouts for SCTP_INITMSG,
