@@ -1,16 +1,168 @@
 // Command rspregistrar is an RSerPool Pool Registrar, a drop-in replacement for
 // RSPLIB's rspregistrar.
+//
+// This is the start-up skeleton: it parses the command line, starts logging,
+// checks that the kernel has SCTP and prints RSPLIB's banner. The SCTP layer
+// and the registrar core are not wired in yet, so it then exits with status 1.
 package main
 
 import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/rserpool/rspregistrar/internal/config"
+	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
+// version is set by the Makefile with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	// The command line, sockets and event loop are being built (issues 2 and 5).
-	fmt.Fprintf(os.Stderr, "rspregistrar %s: not usable yet\n", version)
-	os.Exit(1)
+	os.Exit(run(os.Args, os.Environ(), os.Stdout, os.Stderr))
+}
+
+// system is what the daemon takes from the machine; tests replace it.
+type system struct {
+	probeSCTP func(ipv6 bool) error
+	resolve   config.Resolver
+	randomID  func() rserpool.RegistrarID
+}
+
+func realSystem() system {
+	return system{probeSCTP: probeSCTP, resolve: config.DNSResolver, randomID: randomID}
+}
+
+// run is the whole program: args as os.Args, env as os.Environ; it returns
+// the exit status.
+func run(args, env []string, stdout, stderr io.Writer) int {
+	return runWith(realSystem(), args, env, stdout, stderr)
+}
+
+func runWith(sys system, args, env []string, stdout, stderr io.Writer) int {
+	prog := "rspregistrar"
+	if len(args) > 0 {
+		prog, args = args[0], args[1:]
+	}
+	cfg, err := config.Parse(args, config.Environment{
+		LookupEnv: lookupIn(env),
+		Resolve:   sys.resolve,
+		Warnings:  stderr,
+	})
+	var unknown *config.UnknownOptionError
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		fmt.Fprint(stdout, config.Usage(filepath.Base(prog)))
+		return 0
+	case errors.Is(err, config.ErrVersion):
+		fmt.Fprintf(stdout, "rspregistrar %s\n", version)
+		return 0
+	case errors.As(err, &unknown):
+		fmt.Fprint(stderr, unknown.Message(prog))
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "rspregistrar: %v\n", err)
+		return 1
+	}
+
+	log, err := logging.New(logging.Options{
+		Level: logging.Level(cfg.Log.Level), File: cfg.Log.File, Append: cfg.Log.Append,
+		Color: cfg.Log.Color, Stderr: stderr,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "rspregistrar: %v\n", err)
+		return 1
+	}
+	defer log.Close()
+
+	useIPv6 := !cfg.DisableIPv6
+	if err := sys.probeSCTP(useIPv6); err != nil {
+		reset := ""
+		if cfg.Log.Color && cfg.Log.File == "" && log.Enabled(logging.LevelNote) {
+			// RSPLIB ends each coloured entry by switching to black, which
+			// would hide this line on a dark terminal.
+			reset = "\x1b[0m"
+		}
+		fmt.Fprintf(stderr, "%srspregistrar: %v\n", reset, err)
+		return 1
+	}
+
+	id := cfg.Identifier
+	if id == 0 {
+		id = sys.randomID()
+	}
+	if !cfg.Quiet {
+		// Until the SCTP layer binds the sockets, the banner shows the
+		// configured endpoints; port 0 stands for "random port".
+		fmt.Fprint(stdout, config.Banner(cfg, config.Facts{
+			ServerID: id,
+			ASAP:     rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: cfg.ASAP.Port, Addrs: cfg.ASAP.Addresses(useIPv6)},
+			ENRP:     rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: cfg.ENRP.Port, Addrs: cfg.ENRP.Addresses(useIPv6)},
+		}))
+	}
+	log.Errorf("The registrar core is not built yet (SCTP sockets and protocol engine missing); exiting.")
+	return 1
+}
+
+func lookupIn(env []string) func(string) (string, bool) {
+	return func(key string) (string, bool) {
+		// The last definition wins, as with getenv on a duplicated entry
+		// in exec'd environments built by appending.
+		val, found := "", false
+		for _, kv := range env {
+			if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+				val, found = v, true
+			}
+		}
+		return val, found
+	}
+}
+
+// errNoSCTP tells the operator what to do, in one line.
+type errNoSCTP struct{ err error }
+
+func (e errNoSCTP) Error() string {
+	return fmt.Sprintf("this kernel has no SCTP (socket: %v); load the SCTP module (modprobe sctp) and start again", e.err)
+}
+
+// probeSCTP creates and closes an SCTP socket of the family the registrar
+// will use, so that a kernel without SCTP is reported before anything else
+// happens.
+func probeSCTP(ipv6 bool) error {
+	family := syscall.AF_INET
+	if ipv6 {
+		family = syscall.AF_INET6
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_SEQPACKET, syscall.IPPROTO_SCTP)
+	if err == syscall.EAFNOSUPPORT && ipv6 {
+		// A kernel without IPv6: the sockets will be IPv4 ones.
+		fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_SEQPACKET, syscall.IPPROTO_SCTP)
+	}
+	if err == nil {
+		return syscall.Close(fd)
+	}
+	switch err {
+	case syscall.EPROTONOSUPPORT, syscall.ESOCKTNOSUPPORT, syscall.EAFNOSUPPORT, syscall.EPROTOTYPE:
+		return errNoSCTP{err}
+	}
+	return fmt.Errorf("cannot create an SCTP socket: %w", err)
+}
+
+// randomID picks a non-zero registrar ID, as RSPLIB does when -identifier
+// is absent or 0.
+func randomID() rserpool.RegistrarID {
+	var b [4]byte
+	for {
+		rand.Read(b[:]) // never fails: crypto/rand aborts the program instead
+		if id := binary.BigEndian.Uint32(b[:]); id != 0 {
+			return rserpool.RegistrarID(id)
+		}
+	}
 }

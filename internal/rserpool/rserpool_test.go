@@ -25,6 +25,7 @@ func TestAddrScope(t *testing.T) {
 		{"::", ScopeUnspecified},
 		{"::1", ScopeLoopback},
 		{"fe80::1", ScopeLinkLocal},
+		{"fe80::1%eth0", ScopeLinkLocal},
 		{"fec0::1", ScopeSiteLocal},
 		{"fd00::1", ScopeGlobal},
 		{"2001:db8::1", ScopeGlobal},

@@ -51,7 +51,9 @@ var (
 // AddrScope classifies an address exactly as RSPLIB's getScope does. Note that
 // IPv6 unique-local addresses (fc00::/7) count as global there.
 func AddrScope(a netip.Addr) Scope {
-	a = a.Unmap()
+	// Prefix.Contains never matches an address with a zone, and
+	// sockets report link-local addresses with one.
+	a = a.Unmap().WithZone("")
 	if a.Is4() {
 		switch {
 		case a == netip.IPv4Unspecified():

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+)
+
+// Facts are the start-up results the banner shows besides the
+// configuration; the daemon fills them in after binding its sockets.
+type Facts struct {
+	ServerID rserpool.RegistrarID
+	// ASAP and ENRP are the local SCTP endpoints as RSPLIB prints them: the
+	// configured addresses (the wildcard for "auto") with the port actually
+	// bound.
+	ASAP, ENRP rserpool.Transport
+	// StatsFileOpen and ActionLogOpen tell whether -statsfile and
+	// -actionlogfile could be opened; RSPLIB prints their lines only then.
+	StatsFileOpen bool
+	ActionLogOpen bool
+}
+
+// Banner is the text RSPLIB prints on standard output before it enters its
+// main loop, character for character (including its "Cylce" spelling). It
+// ends with an empty line. The caller skips it with -quiet.
+func Banner(c *Config, f Facts) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	ms := func(d time.Duration) int64 { return int64(d / time.Millisecond) }
+
+	line("The rsplib Registrar - Version 1.00")
+	line("===================================")
+	line("")
+	line("Server ID:              %s", f.ServerID)
+	line("ASAP Address:           %s", f.ASAP)
+	line("ENRP Address:           %s", f.ENRP)
+	line("ASAP Announce Address:  %s", announceText(c.ASAPAnnounce))
+	line("ENRP Announce Address:  %s", announceText(c.ENRPAnnounce))
+	line("ASAP/ENRP Announce TTL: %d", c.AnnounceTTL)
+	if c.CSP.Interval > 0 {
+		line("CSP Report Address:     %s", c.CSP.Server)
+		line("CSP Report Interval:    %dms", ms(c.CSP.Interval))
+	}
+	line("Auto-Close Timeout:     %ds", int64(c.AutoCloseTimeout/time.Second))
+	line("Min Address Scope:      %s", scopeName(c.MinAddressScope))
+	if f.StatsFileOpen {
+		// RSPLIB prints the interval as unsigned, so "not given" (-1)
+		// shows as 4294967295.
+		line("Statistics Interval:    %dms", uint32(c.Stats.Interval))
+	}
+	if f.ActionLogOpen {
+		line("Action Log File:        active")
+	}
+	if c.Stats.ScalarFile != "" {
+		line("Scalar File:            %s", c.Stats.ScalarFile)
+		line("Object ID:              %s", c.Stats.ObjectName)
+	}
+	daemon := "off"
+	if c.DaemonPIDFile != "" {
+		daemon = c.DaemonPIDFile
+	}
+	line("Daemon Mode:            %s", daemon)
+	line("")
+	line("ASAP Parameters:")
+	line("   Distance Step:                               %dms", c.DistanceStep)
+	line("   Max Bad PE Reports:                          %d", c.MaxBadPEReports)
+	line("   Server Announce Cycle:                       %dms", ms(c.ServerAnnounceCycle))
+	line("   Endpoint Monitoring SCTP Heartbeat Interval: %dms", ms(c.EndpointMonitoringHeartbeatInterval))
+	line("   Endpoint Keep Alive Transmission Interval:   %dms", ms(c.EndpointKeepAliveTransmissionInterval))
+	line("   Endpoint Keep Alive Timeout Interval:        %dms", ms(c.EndpointKeepAliveTimeoutInterval))
+	line("   Max Increment:                               %d", c.MaxIncrement)
+	line("   Max Handle Resolution Items (MaxHResItems):  %d", c.MaxHResItems)
+	line("ENRP Parameters:")
+	line("   Peer Heartbeat Cylce:                        %dms", ms(c.PeerHeartbeatCycle))
+	line("   Peer Max Time Last Heard:                    %dms", ms(c.PeerMaxTimeLastHeard))
+	line("   Peer Max Time No Response:                   %dms", ms(c.PeerMaxTimeNoResponse))
+	line("   Max Elements per Handle Table Request:       %d", c.MaxElementsPerHTRequest)
+	line("   Mentor Hunt Timeout:                         %dms", ms(c.MentorDiscoveryTimeout))
+	line("   Takeover Expiry Interval:                    %dms", ms(c.TakeoverExpiryInterval))
+	line("   Support for Takeover Suggestion:             %s", onOff(c.SupportTakeoverSuggestion))
+	line("Security Parameters:")
+	line("   Max Handle Resolution Rate:                  %s", rateText(c.MaxHRRate))
+	line("   Max Endpoint Unreachable Rate:               %s", rateText(c.MaxEURate))
+	line("")
+	return b.String()
+}
+
+// Farewell is what RSPLIB prints on standard output when it ends normally:
+// an empty line and "Terminated!", nothing with -quiet.
+func Farewell(c *Config) string {
+	if c.Quiet {
+		return ""
+	}
+	return "\nTerminated!\n"
+}
+
+func announceText(a Announce) string {
+	if !a.Enabled {
+		return "(none)"
+	}
+	return a.Transport().String()
+}
+
+func rateText(r float64) string {
+	if r > 0 {
+		return fmt.Sprintf("%1.2f requests/s", r)
+	}
+	return "unlimited"
+}

@@ -1,0 +1,179 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+)
+
+// Well-known ports and announce groups (RSPLIB rserpool.h).
+const (
+	ASAPPort = 3863
+	ENRPPort = 9901
+	CSPPort  = 2960
+)
+
+// RSPLIB's announce groups for "auto" and its default CSP monitor. Not
+// exported: a package variable could be changed by anyone; Default() has them.
+var (
+	asapAnnounceGroup = netip.MustParseAddrPort("239.0.0.50:3863")
+	enrpAnnounceGroup = netip.MustParseAddrPort("239.0.0.51:9901")
+	defaultCSPServer  = netip.MustParseAddrPort("127.0.0.1:2960")
+)
+
+// MinRandomPort and MaxRandomPort bound the port RSPLIB picks for an SCTP
+// endpoint configured without a port (always the case for "auto").
+const (
+	MinRandomPort = 10000
+	MaxRandomPort = 59999
+)
+
+// Local is the configuration of one of the registrar's own SCTP endpoints
+// (-asap, -enrp).
+type Local struct {
+	// Auto means "auto": bind the wildcard address of the socket family.
+	Auto bool
+	// Addrs are the explicit addresses (empty when Auto), in order.
+	Addrs []netip.Addr
+	// Port is the port of the first address. 0 makes the socket layer pick a
+	// random port in [MinRandomPort, MaxRandomPort], as RSPLIB does, and not
+	// the well-known port.
+	Port uint16
+}
+
+// Addresses returns the addresses to bind: the explicit ones, or for Auto the
+// IPv6 wildcard (dual stack) or, without IPv6, the IPv4 wildcard.
+func (l Local) Addresses(useIPv6 bool) []netip.Addr {
+	if !l.Auto {
+		return append([]netip.Addr(nil), l.Addrs...)
+	}
+	if useIPv6 {
+		return []netip.Addr{netip.IPv6Unspecified()}
+	}
+	return []netip.Addr{netip.IPv4Unspecified()}
+}
+
+// Announce is the configuration of one multicast announce channel
+// (-asapannounce, -enrpannounce).
+type Announce struct {
+	Enabled bool
+	// Group is the destination (ASAP) or the group to send to and listen on
+	// (ENRP); a missing port has been replaced by the protocol's port. RSPLIB
+	// does not insist on a multicast address and neither does this.
+	Group netip.AddrPort
+}
+
+// Transport returns the announce address as RSPLIB prints it in the banner.
+func (a Announce) Transport() rserpool.Transport {
+	return rserpool.Transport{Protocol: rserpool.ProtocolUDP, Port: a.Group.Port(), Addrs: []netip.Addr{a.Group.Addr()}}
+}
+
+// Log holds the logging options. File == "" means standard error.
+type Log struct {
+	Level  int
+	File   string
+	Append bool
+	Color  bool
+}
+
+// CSP holds the Component Status Protocol reporting options. Reports are
+// sent iff Interval > 0.
+type CSP struct {
+	Server   netip.AddrPort
+	Interval time.Duration
+}
+
+// Stats holds RSPLIB's research statistics options (-statsfile and friends).
+type Stats struct {
+	File string
+	// Interval is in milliseconds; -1 (the default) means "not given", which
+	// RSPLIB prints as 4294967295ms when a statistics file is open.
+	Interval      int64
+	ActionLogFile string
+	ScalarFile    string
+	ObjectName    string
+}
+
+// Config is the registrar's complete configuration. Durations are RSPLIB's
+// microsecond values; options given in milliseconds or seconds are converted.
+type Config struct {
+	// Identifier is the registrar ID; 0 means "pick a random one".
+	Identifier rserpool.RegistrarID
+
+	ASAP         Local
+	ASAPAnnounce Announce
+	ENRP         Local
+	ENRPAnnounce Announce
+	// Peers are the static peers (-peer), one transport per option, each with
+	// the port of its first address (ENRPPort when none was given).
+	Peers []rserpool.Transport
+
+	MaxBadPEReports         uint32
+	DistanceStep            uint32 // milliseconds
+	MaxIncrement            uint32
+	MaxHResItems            uint32
+	MaxElementsPerHTRequest uint32
+
+	AutoCloseTimeout                      time.Duration
+	ServerAnnounceCycle                   time.Duration
+	EndpointMonitoringHeartbeatInterval   time.Duration // fixed, printed only
+	EndpointKeepAliveTransmissionInterval time.Duration
+	EndpointKeepAliveTimeoutInterval      time.Duration
+	MinAddressScope                       rserpool.Scope
+	PeerHeartbeatCycle                    time.Duration
+	PeerMaxTimeLastHeard                  time.Duration
+	PeerMaxTimeNoResponse                 time.Duration
+	MentorDiscoveryTimeout                time.Duration
+	TakeoverExpiryInterval                time.Duration
+	SupportTakeoverSuggestion             bool
+	// MaxHRRate and MaxEURate are requests per second; <= 0 is unlimited.
+	MaxHRRate float64
+	MaxEURate float64
+	// AnnounceTTL is the multicast TTL / hop limit of announces (1..255).
+	AnnounceTTL int
+
+	Log           Log
+	Quiet         bool
+	DisableIPv6   bool
+	DaemonPIDFile string
+	// Uptime > 0 selects RSPLIB's failure-test mode; both are the means of
+	// exponential distributions.
+	Uptime   time.Duration
+	Downtime time.Duration
+
+	CSP   CSP
+	Stats Stats
+}
+
+// Default returns RSPLIB's defaults, with no CSP environment variables set.
+func Default() Config {
+	return Config{
+		ASAP:                                  Local{Auto: true},
+		ASAPAnnounce:                          Announce{Enabled: true, Group: asapAnnounceGroup},
+		ENRP:                                  Local{Auto: true},
+		ENRPAnnounce:                          Announce{Enabled: true, Group: enrpAnnounceGroup},
+		MaxBadPEReports:                       3,
+		DistanceStep:                          50,
+		MaxIncrement:                          0,
+		MaxHResItems:                          3,
+		MaxElementsPerHTRequest:               128,
+		AutoCloseTimeout:                      300 * time.Second,
+		ServerAnnounceCycle:                   1000 * time.Millisecond,
+		EndpointMonitoringHeartbeatInterval:   1000 * time.Millisecond,
+		EndpointKeepAliveTransmissionInterval: 5000 * time.Millisecond,
+		EndpointKeepAliveTimeoutInterval:      5000 * time.Millisecond,
+		MinAddressScope:                       rserpool.ScopeSiteLocal,
+		PeerHeartbeatCycle:                    2444444 * time.Microsecond,
+		PeerMaxTimeLastHeard:                  5000 * time.Millisecond,
+		PeerMaxTimeNoResponse:                 5000 * time.Millisecond,
+		MentorDiscoveryTimeout:                5000 * time.Millisecond,
+		TakeoverExpiryInterval:                5000 * time.Millisecond,
+		MaxHRRate:                             -1,
+		MaxEURate:                             -1,
+		AnnounceTTL:                           30,
+		Log:                                   Log{Level: 1, Color: true},
+		CSP:                                   CSP{Server: defaultCSPServer},
+		Stats:                                 Stats{Interval: -1, ObjectName: "registrar"},
+	}
+}

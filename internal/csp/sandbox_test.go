@@ -1,0 +1,259 @@
+package csp
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
+)
+
+// liveness bounds how long a sandbox test waits for something that should
+// happen; it is a hang guard, not a performance assertion.
+const liveness = 60 * time.Second
+
+// proc is a program started by a sandbox test, with its output collected.
+type proc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(name, args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		if t.Failed() {
+			out := p.output()
+			if len(out) > 4000 {
+				out = "..." + out[len(out)-4000:]
+			}
+			t.Logf("output of %s %s:\n%q", name, strings.Join(args, " "), out)
+		}
+	})
+	return p
+}
+
+// until calls f every interval until it returns true; it fails the test
+// after liveness or when the process exits.
+func (p *proc) until(t *testing.T, what string, interval time.Duration, f func(out string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(liveness)
+	for !f(p.output()) {
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited while waiting for %s", p.cmd.Path, what)
+		case <-time.After(interval):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// TestSandboxCSPMonitor sends our registrar reports to RSPLIB's cspmonitor
+// and checks that it lists the registrar with our identifier, location,
+// status and both associations, and that the final report removes it. The
+// datagrams are captured with dumpcap; tshark's CSP dissector must decode
+// them without complaint and see the values we sent.
+func TestSandboxCSPMonitor(t *testing.T) {
+	sandboxtest.Require(t)
+	cspmonitor := sandboxtest.Program(t, "cspmonitor")
+	tshark := sandboxtest.Program(t, "tshark")
+	dumpcap := sandboxtest.Program(t, "dumpcap")
+
+	// dumpcap, not tshark -i: tshark's live capture sees no packets in the
+	// sandbox kernel, dumpcap (which the golden captures were taken with)
+	// does. It passes packets on in batches and loses the last batch when
+	// stopped, so the test follows its packet counter instead, sending
+	// probes to port 2961: before the reports until it counts one, after
+	// them until it has counted every report.
+	capFile := filepath.Join(t.TempDir(), "csp.pcapng")
+	capture := start(t, dumpcap, "-i", "lo", "-f", "udp port 2960 or udp port 2961", "-w", capFile)
+	// Unconnected, so that ICMP port-unreachable does not fail the next write.
+	probe, err := net.ListenUDP("udp4", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	probeDst := netip.MustParseAddrPort("127.0.0.1:2961")
+	captured := 0
+	capture.until(t, "dumpcap to capture", 100*time.Millisecond, func(out string) bool {
+		if packetsCounted(out) > 0 {
+			return true
+		}
+		if _, err := probe.WriteToUDPAddrPort([]byte("probe"), probeDst); err != nil {
+			t.Fatal(err)
+		}
+		captured++
+		return false
+	})
+
+	monitor := start(t, cspmonitor, "-full", "-updateinterval=100")
+
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = rserpool.RegistrarID(0x5eedc0de)
+	rep, err := NewReporter(id, 100*time.Millisecond, netip.MustParseAddrPort("127.0.0.1:2960"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	snap := Snapshot{
+		PoolElements: 3, OwnedPoolElements: 2, Pools: 1,
+		Peers:    []rserpool.RegistrarID{0x22222222, 0x33333333},
+		Location: Location(host, []netip.AddrPort{netip.MustParseAddrPort("198.18.0.1:3863")}),
+	}
+	want := []string{
+		"PR $5eedc0de [" + host + ": 198.18.0.1:3863]",
+		`A=2 "3[2] PEs in 1 Pool, 2 Peers"`,
+		"   -> PR $22222222 ENRP/SCTP       \x1b[0K", // %-16s
+		"   -> PR $33333333 ENRP/SCTP       \x1b[0K",
+	}
+	sent := 0
+	monitor.until(t, "cspmonitor to show our registrar", 100*time.Millisecond, func(out string) bool {
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				r := rep.Build(time.Now(), snap)
+				if err := rep.Send(&r); err != nil {
+					t.Fatal(err)
+				}
+				sent++
+				return false
+			}
+		}
+		return true
+	})
+
+	final := rep.BuildFinal(time.Now())
+	mark := len(monitor.output())
+	if err := rep.Send(&final); err != nil {
+		t.Fatal(err)
+	}
+	sent++
+	monitor.until(t, "cspmonitor to drop our registrar", 100*time.Millisecond, func(out string) bool {
+		return strings.Contains(out[mark:], "Current Component Status -- \x1b[31;1m0 PRs")
+	})
+
+	// Stop the capture once dumpcap has counted as many packets as were
+	// sent up to the final report (more probes push them through its
+	// buffering), then read it back: one line per report with the fields of
+	// tshark's CSP dissector, plus any malformed-packet or expert markers.
+	captured += sent
+	capture.until(t, "dumpcap to count all datagrams", 100*time.Millisecond, func(out string) bool {
+		if packetsCounted(out) >= captured {
+			return true
+		}
+		if _, err := probe.WriteToUDPAddrPort([]byte("probe"), probeDst); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	})
+	capture.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-capture.done:
+	case <-time.After(liveness):
+		t.Fatal("dumpcap did not stop")
+	}
+	fields := []string{
+		"componentstatusprotocol.message_flags",
+		"componentstatusprotocol.message_length",
+		"componentstatusprotocol.message_version",
+		"componentstatusprotocol.message_sender_id",
+		"componentstatusprotocol.componentstatusreport_location",
+		"componentstatusprotocol.componentstatusreport_status",
+		"componentstatusprotocol.componentstatusreport_associations",
+		"componentstatusprotocol.componentassociation_receiver_id",
+		"componentstatusprotocol.componentassociation_ppid",
+		"_ws.malformed",
+		"_ws.expert",
+	}
+	args := []string{"-r", capFile, "-Y", "udp.dstport == 2960", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"}
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	out, err := exec.Command(tshark, args...).Output()
+	if err != nil {
+		t.Fatalf("tshark -r: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != sent {
+		t.Fatalf("tshark shows %d datagrams, we sent %d:\n%s", len(lines), sent, out)
+	}
+	periodic := strings.Join([]string{"0", "336", "0x00000200", "0x010000005eedc0de", snap.Location,
+		"3[2] PEs in 1 Pool, 2 Peers", "2", "0x0100000022222222,0x0100000033333333", "12,12", "", ""}, "|")
+	finalLine := strings.Join([]string{"1", "288", "0x00000200", "0x010000005eedc0de", "", "", "0", "", "", "", ""}, "|")
+	for i, l := range lines {
+		want := periodic
+		if i == len(lines)-1 {
+			want = finalLine
+		}
+		if l != want {
+			t.Errorf("tshark datagram %d:\n got %q\nwant %q", i+1, l, want)
+		}
+	}
+	t.Logf("%d reports sent; cspmonitor showed them and tshark decoded them; last monitor screen:\n%s",
+		sent, lastScreen(monitor.output()[:mark]))
+}
+
+// packetsCounted is the last "Packets: N" progress count dumpcap printed.
+func packetsCounted(out string) int {
+	m := regexp.MustCompile(`Packets: (\d+)`).FindAllStringSubmatch(out, -1)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[len(m)-1][1])
+	return n
+}
+
+// lastScreen returns the last redraw of cspmonitor's ANSI output, with the
+// escape sequences removed, for the test log.
+func lastScreen(s string) string {
+	if i := strings.LastIndex(s, "Current Component Status"); i >= 0 {
+		s = s[i:]
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b {
+			for i++; i < len(s) && !(s[i] >= '@' && s[i] <= '~' && s[i] != '['); i++ {
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
