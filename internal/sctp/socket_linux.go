@@ -1,0 +1,836 @@
+//go:build linux && !386
+
+package sctp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	lib "github.com/ishidawataru/sctp"
+)
+
+// Available reports whether the kernel offers SCTP, by creating and closing a
+// one-to-many socket. The error tells the operator to load the sctp module.
+func Available() error {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, syscall.IPPROTO_SCTP)
+	if err != nil {
+		return &UnavailableError{Err: os.NewSyscallError("socket", err)}
+	}
+	syscall.Close(fd)
+	return nil
+}
+
+// Socket is a one-to-many SCTP socket on Go's runtime poller. Read must be
+// called from one goroutine at a time (it serialises callers); Send and the
+// query methods may be called from any goroutine.
+type Socket struct {
+	f      *os.File
+	rc     syscall.RawConn
+	family int
+	port   uint16
+	maxMsg int
+	closed atomic.Bool
+	// dropped counts messages cut off by a partial delivery abort; atomic
+	// because Read holds rmu while it waits.
+	dropped atomic.Uint64
+
+	rmu sync.Mutex
+	r   reader
+
+	ops sync.Pool // *sendOp
+}
+
+// reader is the state of Read, kept in the Socket so that the poller
+// callback is bound once and a read allocates nothing.
+type reader struct {
+	m       *Message
+	msg     syscall.Msghdr
+	iov     syscall.Iovec
+	name    [sockaddrStorLen]byte
+	oob     [256]byte
+	scratch []byte // sink for the tail of a truncated message
+	fn      func(uintptr) bool
+
+	started bool // the current message has at least one part
+	notif   bool
+	trunc   bool
+	off     int // bytes of the current message in m.Buf
+	info    RcvInfo
+	from    netip.AddrPort
+	err     error
+}
+
+// Listen opens, binds and configures a listening one-to-many socket.
+func Listen(cfg Config) (*Socket, error) {
+	family := syscall.AF_INET6
+	if cfg.IPv4Only {
+		family = syscall.AF_INET
+		for _, a := range cfg.Addrs {
+			if !a.Unmap().Is4() {
+				return nil, fmt.Errorf("sctp: IPv6 address %v on an IPv4 socket", a)
+			}
+		}
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_SEQPACKET|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_SCTP)
+	if err != nil {
+		if errors.Is(err, syscall.EPROTONOSUPPORT) || errors.Is(err, syscall.ESOCKTNOSUPPORT) {
+			return nil, &UnavailableError{Err: os.NewSyscallError("socket", err)}
+		}
+		return nil, fmt.Errorf("sctp: socket: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			syscall.Close(fd)
+		}
+	}()
+	if family == syscall.AF_INET6 {
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 0); err != nil {
+			return nil, fmt.Errorf("sctp: IPV6_V6ONLY off: %w", err)
+		}
+	}
+	if cfg.InitMsg != nil {
+		if err := setInitMsg(uintptr(fd), *cfg.InitMsg); err != nil {
+			return nil, err
+		}
+	}
+	if err := bindAddrs(fd, family, cfg.Addrs, cfg.Port); err != nil {
+		return nil, err
+	}
+	backlog := cfg.Backlog
+	if backlog <= 0 {
+		backlog = DefaultBacklog
+	}
+	if err := syscall.Listen(fd, backlog); err != nil {
+		return nil, fmt.Errorf("sctp: listen: %w", err)
+	}
+	events := cfg.Events
+	if events == 0 {
+		events = DefaultEvents
+	}
+	if err := subscribe(uintptr(fd), events); err != nil {
+		return nil, err
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return nil, fmt.Errorf("sctp: getsockname: %w", err)
+	}
+	s := &Socket{family: family, maxMsg: cfg.MaxMessageSize}
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		s.port = uint16(sa.Port)
+	case *syscall.SockaddrInet6:
+		s.port = uint16(sa.Port)
+	}
+	if s.maxMsg <= 0 {
+		s.maxMsg = DefaultMaxMessageSize
+	}
+	if s.maxMsg < 512 {
+		s.maxMsg = 512
+	}
+	s.f = os.NewFile(uintptr(fd), "sctp")
+	if s.f == nil {
+		return nil, fmt.Errorf("sctp: bad descriptor %d", fd)
+	}
+	ok = true
+	if s.rc, err = s.f.SyscallConn(); err != nil {
+		s.f.Close()
+		return nil, fmt.Errorf("sctp: %w", err)
+	}
+	s.r.fn = s.readParts
+	s.ops.New = func() any {
+		op := &sendOp{}
+		op.fn = op.send
+		return op
+	}
+	return s, nil
+}
+
+func bindAddrs(fd, family int, addrs []netip.Addr, port uint16) error {
+	toSockaddr := func(a netip.Addr) (syscall.Sockaddr, error) {
+		a = a.Unmap()
+		if a.Is4() {
+			return &syscall.SockaddrInet4{Port: int(port), Addr: a.As4()}, nil
+		}
+		sa := &syscall.SockaddrInet6{Port: int(port), Addr: a.As16()}
+		if z := a.Zone(); z != "" {
+			ifi, err := net.InterfaceByName(z)
+			if err != nil {
+				return nil, fmt.Errorf("sctp: zone of %v: %w", a, err)
+			}
+			sa.ZoneId = uint32(ifi.Index)
+		}
+		return sa, nil
+	}
+	switch len(addrs) {
+	case 0:
+		wildcard := netip.IPv6Unspecified()
+		if family == syscall.AF_INET {
+			wildcard = netip.IPv4Unspecified()
+		}
+		addrs = []netip.Addr{wildcard}
+		fallthrough
+	case 1:
+		sa, err := toSockaddr(addrs[0])
+		if err != nil {
+			return err
+		}
+		if err := syscall.Bind(fd, sa); err != nil {
+			return fmt.Errorf("sctp: bind %v: %w", netip.AddrPortFrom(addrs[0], port), err)
+		}
+		return nil
+	}
+	la := &lib.SCTPAddr{Port: int(port)}
+	for _, a := range addrs {
+		la.IPAddrs = append(la.IPAddrs, net.IPAddr{IP: a.Unmap().AsSlice(), Zone: a.Zone()})
+	}
+	if err := lib.SCTPBind(fd, la, lib.SCTP_BINDX_ADD_ADDR); err != nil {
+		return fmt.Errorf("sctp: bindx %v port %d: %w", addrs, port, err)
+	}
+	return nil
+}
+
+func setsockopt(fd uintptr, opt int, p unsafe.Pointer, size uintptr) error {
+	_, _, e := syscall.Syscall6(syscall.SYS_SETSOCKOPT, fd, lib.SOL_SCTP, uintptr(opt), uintptr(p), size, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// getsockopt calls getsockopt(SOL_SCTP) and returns the result length.
+func getsockopt(fd uintptr, opt int, p unsafe.Pointer, size uint32) (uint32, error) {
+	l := size
+	_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, lib.SOL_SCTP, uintptr(opt), uintptr(p), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return l, nil
+}
+
+func subscribe(fd uintptr, ev Events) error {
+	on := func(e Events) uint8 {
+		if ev&e != 0 {
+			return 1
+		}
+		return 0
+	}
+	es := lib.EventSubscribe{
+		DataIO:          1,
+		Association:     on(EventAssociation),
+		Address:         on(EventAddress),
+		SendFailure:     on(EventSendFailure),
+		PeerError:       on(EventPeerError),
+		Shutdown:        on(EventShutdown),
+		PartialDelivery: on(EventPartialDelivery),
+		AdaptationLayer: on(EventAdaptation),
+		Authentication:  on(EventAuthentication),
+		SenderDry:       on(EventSenderDry),
+	}
+	if err := setsockopt(fd, lib.SCTP_EVENTS, unsafe.Pointer(&es), unsafe.Sizeof(es)); err != nil {
+		return fmt.Errorf("sctp: setsockopt SCTP_EVENTS: %w", err)
+	}
+	return nil
+}
+
+func setInitMsg(fd uintptr, m InitMsg) error {
+	im := lib.InitMsg{
+		NumOstreams:    m.OutStreams,
+		MaxInstreams:   m.MaxInStreams,
+		MaxAttempts:    m.MaxAttempts,
+		MaxInitTimeout: uint16(m.MaxInitTimeout / time.Millisecond),
+	}
+	if err := setsockopt(fd, lib.SCTP_INITMSG, unsafe.Pointer(&im), unsafe.Sizeof(im)); err != nil {
+		return fmt.Errorf("sctp: setsockopt SCTP_INITMSG: %w", err)
+	}
+	return nil
+}
+
+// control runs f on the descriptor, failing with ErrClosed after Close.
+func (s *Socket) control(f func(fd uintptr) error) error {
+	var ferr error
+	if err := s.rc.Control(func(fd uintptr) { ferr = f(fd) }); err != nil {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("sctp: %w", err)
+	}
+	return ferr
+}
+
+// Port is the local port the socket is bound to.
+func (s *Socket) Port() uint16 { return s.port }
+
+// IPv6 reports whether the socket is AF_INET6 (dual stack).
+func (s *Socket) IPv6() bool { return s.family == syscall.AF_INET6 }
+
+// Close closes the socket. The kernel shuts every association down
+// gracefully, or aborts those with unread data, as for RSPLIB's close().
+// Blocked Read and Send calls return ErrClosed.
+func (s *Socket) Close() error {
+	if s.closed.Swap(true) {
+		return ErrClosed
+	}
+	return s.f.Close()
+}
+
+// SetReadDeadline sets the time after which Read fails with an error
+// wrapping os.ErrDeadlineExceeded; the zero time means none.
+func (s *Socket) SetReadDeadline(t time.Time) error { return s.f.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the time after which a Send waiting for buffer
+// space fails with an error wrapping os.ErrDeadlineExceeded; the zero time
+// means none.
+func (s *Socket) SetWriteDeadline(t time.Time) error { return s.f.SetWriteDeadline(t) }
+
+// SetAutoClose sets SCTP_AUTOCLOSE: idle associations are shut down after d
+// (whole seconds; 0 disables it).
+func (s *Socket) SetAutoClose(d time.Duration) error {
+	return s.control(func(fd uintptr) error {
+		if err := syscall.SetsockoptInt(int(fd), lib.SOL_SCTP, lib.SCTP_AUTOCLOSE, int(d/time.Second)); err != nil {
+			return fmt.Errorf("sctp: setsockopt SCTP_AUTOCLOSE: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetNoDelay sets SCTP_NODELAY (no Nagle-like bundling delay).
+func (s *Socket) SetNoDelay(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return s.control(func(fd uintptr) error {
+		if err := syscall.SetsockoptInt(int(fd), lib.SOL_SCTP, lib.SCTP_NODELAY, v); err != nil {
+			return fmt.Errorf("sctp: setsockopt SCTP_NODELAY: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetDelayedSack sets SCTP_DELAYED_SACK for all future associations
+// (struct sctp_sack_info with association 0). RSPLIB's ASAP socket uses
+// delay 0, frequency 1: acknowledge every packet at once.
+func (s *Socket) SetDelayedSack(delay time.Duration, freq uint32) error {
+	st := lib.SackTimer{SackDelay: uint32(delay / time.Millisecond), SackFrequency: freq}
+	return s.control(func(fd uintptr) error {
+		if err := setsockopt(fd, lib.SCTP_DELAYED_SACK, unsafe.Pointer(&st), unsafe.Sizeof(st)); err != nil {
+			return fmt.Errorf("sctp: setsockopt SCTP_DELAYED_SACK: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetInitMsg sets SCTP_INITMSG for associations set up from now on.
+func (s *Socket) SetInitMsg(m InitMsg) error {
+	return s.control(func(fd uintptr) error { return setInitMsg(fd, m) })
+}
+
+// SetReadBuffer sets SO_RCVBUF, shared by all associations of the socket.
+func (s *Socket) SetReadBuffer(bytes int) error {
+	return s.control(func(fd uintptr) error {
+		return os.NewSyscallError("setsockopt SO_RCVBUF", syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, bytes))
+	})
+}
+
+// SetWriteBuffer sets SO_SNDBUF, shared by all associations of the socket.
+func (s *Socket) SetWriteBuffer(bytes int) error {
+	return s.control(func(fd uintptr) error {
+		return os.NewSyscallError("setsockopt SO_SNDBUF", syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, bytes))
+	})
+}
+
+// Dropped counts messages whose delivery the kernel aborted half-way (the
+// association went away during partial delivery); Read discards their
+// parts.
+func (s *Socket) Dropped() uint64 { return s.dropped.Load() }
+
+// Read reads the next whole user message or notification into m. It waits in
+// the runtime poller until one is there, the read deadline passes or the
+// socket is closed. A notification the package cannot decode is still
+// returned (m.Data set, m.Notification nil) together with the decode error.
+func (s *Socket) Read(m *Message) error {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	r := &s.r
+	if cap(m.Buf) > len(m.Buf) {
+		m.Buf = m.Buf[:cap(m.Buf)]
+	}
+	if len(m.Buf) == 0 {
+		m.Buf = make([]byte, min(DefaultReadBuffer, s.maxMsg))
+	}
+	if r.started && r.m != m {
+		// A deadline interrupted a message that was being read into
+		// another Message: carry its first parts over.
+		if len(m.Buf) <= r.off {
+			m.Buf = make([]byte, min(2*r.off, s.maxMsg))
+		}
+		copy(m.Buf, r.m.Buf[:r.off])
+	}
+	r.m = m
+	if err := s.rc.Read(r.fn); err != nil {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("sctp: read: %w", err)
+	}
+	if r.err != nil {
+		err := r.err
+		s.resetReader()
+		return err
+	}
+	m.Data = m.Buf[:r.off]
+	m.Info = r.info
+	m.From = r.from
+	m.Truncated = r.trunc
+	m.Notification = nil
+	notif := r.notif
+	s.resetReader()
+	if notif {
+		n, err := ParseNotification(m.Data)
+		if err != nil {
+			return err
+		}
+		m.Notification = n
+		m.Info = RcvInfo{Assoc: n.Association()}
+	}
+	return nil
+}
+
+func (s *Socket) resetReader() {
+	r := &s.r
+	r.m = nil
+	r.started, r.notif, r.trunc = false, false, false
+	r.off = 0
+	r.err = nil
+}
+
+// readParts runs inside the poller's Read: it reads parts of the current
+// message until MSG_EOR, and returns false to wait when the socket is empty.
+func (s *Socket) readParts(fd uintptr) bool {
+	r := &s.r
+	for {
+		dst := r.buffer(s.maxMsg)
+		r.iov.Base = &dst[0]
+		r.iov.SetLen(len(dst))
+		r.msg = syscall.Msghdr{Name: &r.name[0], Namelen: uint32(len(r.name)), Iov: &r.iov, Control: &r.oob[0]}
+		r.msg.Iovlen = 1
+		r.msg.SetControllen(len(r.oob))
+		nr, _, e := syscall.Syscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
+		switch e {
+		case 0:
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			r.err = os.NewSyscallError("recvmsg", e)
+			return true
+		}
+		flags := int(r.msg.Flags)
+		var info RcvInfo
+		if flags&lib.MSG_NOTIFICATION == 0 {
+			if _, err := parseRcvCmsgs(r.oob[:r.msg.Controllen], &info); err != nil {
+				r.err = err
+				return true
+			}
+		}
+		done, dropped := r.part(dst, int(nr), flags, info, r.name[:min(int(r.msg.Namelen), len(r.name))])
+		if dropped {
+			s.dropped.Add(1)
+		}
+		if done {
+			return true
+		}
+	}
+}
+
+// buffer returns where the next part of the current message goes: the rest
+// of m.Buf, grown up to maxMsg, or a scratch sink once the message is known
+// to be longer than maxMsg.
+func (r *reader) buffer(maxMsg int) []byte {
+	m := r.m
+	if !r.trunc && r.off == len(m.Buf) {
+		if len(m.Buf) >= maxMsg {
+			r.trunc = true
+		} else {
+			nb := make([]byte, min(2*len(m.Buf), maxMsg))
+			copy(nb, m.Buf[:r.off])
+			m.Buf = nb
+		}
+	}
+	if r.trunc {
+		if r.scratch == nil {
+			r.scratch = make([]byte, min(4096, len(m.Buf)))
+		}
+		// A part moved to the front of m.Buf must fit there.
+		return r.scratch[:min(len(r.scratch), len(m.Buf))]
+	}
+	return m.Buf[r.off:]
+}
+
+// part accounts for n bytes just read into dst with the given recvmsg
+// flags, receive info and source address. It reports whether the message
+// is complete (or reading failed, in r.err) and whether an unfinished
+// message was dropped because this part starts another one.
+func (r *reader) part(dst []byte, n, flags int, info RcvInfo, name []byte) (done, dropped bool) {
+	notif := flags&lib.MSG_NOTIFICATION != 0
+	if r.started && r.continuesOther(notif, info) {
+		// The kernel ended the previous message without MSG_EOR
+		// (partial delivery aborted): this part starts a new one.
+		copy(r.m.Buf, dst[:n])
+		r.off, r.trunc, r.started = 0, false, false
+		dropped = true
+	}
+	if !r.started {
+		r.started = true
+		r.notif = notif
+		r.info = info
+		r.from, _, _ = decodeSockaddr(name)
+	}
+	if !r.trunc {
+		r.off += n
+	}
+	if flags&syscall.MSG_EOR != 0 {
+		return true, dropped
+	}
+	if n == 0 {
+		r.err = io.EOF
+		return true, dropped
+	}
+	return false, dropped
+}
+
+// continuesOther reports whether a part read while a message is under way
+// belongs to a different message. A notification part only continues a
+// notification that is itself incomplete, which the kernel does for large
+// SEND_FAILED notifications; a PARTIAL_DELIVERY_EVENT (the reason a data
+// message is cut off) always starts anew.
+func (r *reader) continuesOther(notif bool, info RcvInfo) bool {
+	if notif != r.notif {
+		return true
+	}
+	if notif {
+		return false
+	}
+	return info.Assoc != r.info.Assoc || info.Stream != r.info.Stream || info.SSN != r.info.SSN
+}
+
+// sendOp is a pooled sendmsg call: its callback is bound once, so a send
+// allocates nothing.
+type sendOp struct {
+	msg    syscall.Msghdr
+	iov    syscall.Iovec
+	name   []byte
+	oob    []byte
+	noWait bool
+	err    error
+	fn     func(uintptr) bool
+}
+
+func (op *sendOp) send(fd uintptr) bool {
+	for {
+		_, _, e := syscall.Syscall(syscall.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&op.msg)), syscall.MSG_NOSIGNAL)
+		switch e {
+		case 0:
+			op.err = nil
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			if op.noWait {
+				op.err = ErrWouldBlock
+				return true
+			}
+			return false
+		}
+		op.err = os.NewSyscallError("sendmsg", e)
+		return true
+	}
+}
+
+func (s *Socket) getOp() *sendOp {
+	op := s.ops.Get().(*sendOp)
+	op.name = op.name[:0]
+	op.oob = op.oob[:0]
+	return op
+}
+
+// do runs op with payload b and returns op to the pool.
+func (s *Socket) do(op *sendOp, b []byte) error {
+	op.msg = syscall.Msghdr{Iov: &op.iov}
+	op.msg.Iovlen = 1
+	op.iov.Base = nil
+	if len(b) > 0 {
+		op.iov.Base = &b[0]
+	}
+	op.iov.SetLen(len(b))
+	if len(op.name) > 0 {
+		op.msg.Name = &op.name[0]
+		op.msg.Namelen = uint32(len(op.name))
+	}
+	if len(op.oob) > 0 {
+		op.msg.Control = &op.oob[0]
+		op.msg.SetControllen(len(op.oob))
+	}
+	err := s.rc.Write(op.fn)
+	if err == nil {
+		err = op.err
+	} else if s.closed.Load() {
+		err = ErrClosed
+	}
+	op.iov.Base, op.msg = nil, syscall.Msghdr{}
+	op.err, op.noWait = nil, false
+	s.ops.Put(op)
+	return err
+}
+
+// Send sends one user message on an existing association. Unless
+// info.NoWait is set it waits for send buffer space in the poller (see
+// SetWriteDeadline); the buffer is the socket's, shared by all associations
+// (net.sctp.sndbuf_policy 0), so a peer that stops reading can hold up sends
+// to every other peer.
+func (s *Socket) Send(assoc AssocID, b []byte, info SendInfo) error {
+	if assoc == 0 {
+		return errors.New("sctp: send: no association")
+	}
+	if len(b) == 0 {
+		return errors.New("sctp: send: empty message")
+	}
+	op := s.getOp()
+	op.noWait = info.NoWait
+	op.oob = appendSndInfo(op.oob, assoc, info, 0)
+	if err := s.do(op, b); err != nil {
+		return fmt.Errorf("sctp: send %d bytes to association %d: %w", len(b), assoc, err)
+	}
+	return nil
+}
+
+// SendTo sends one user message to a peer given by its addresses and port,
+// as RSPLIB's sctp_sendx: an existing association to the first address is
+// used, otherwise one is set up implicitly, with the further addresses
+// passed to the kernel as SCTP_DSTADDRV4/V6. It returns the association the
+// message went on, looked up by the first address after the send (0 if the
+// association is already gone again).
+func (s *Socket) SendTo(addrs []netip.Addr, port uint16, b []byte, info SendInfo) (AssocID, error) {
+	if len(addrs) == 0 {
+		return 0, errors.New("sctp: send: no destination address")
+	}
+	if len(b) == 0 {
+		return 0, errors.New("sctp: send: empty message")
+	}
+	op := s.getOp()
+	op.noWait = info.NoWait
+	var err error
+	if op.name, err = s.appendAddr(op.name, netip.AddrPortFrom(addrs[0], port)); err != nil {
+		s.ops.Put(op)
+		return 0, err
+	}
+	op.oob = appendSndInfo(op.oob, 0, info, 0)
+	var sa [sockaddrIn6Len]byte
+	for _, a := range addrs[1:] {
+		one, err := s.appendAddr(sa[:0], netip.AddrPortFrom(a, port))
+		if err != nil {
+			s.ops.Put(op)
+			return 0, err
+		}
+		op.oob = appendDstAddr(op.oob, one)
+	}
+	if err := s.do(op, b); err != nil {
+		return 0, fmt.Errorf("sctp: send %d bytes to %v port %d: %w", len(b), addrs, port, err)
+	}
+	id, _ := s.AssocOf(netip.AddrPortFrom(addrs[0], port))
+	return id, nil
+}
+
+func (s *Socket) appendAddr(b []byte, a netip.AddrPort) ([]byte, error) {
+	if s.family == syscall.AF_INET && !a.Addr().Unmap().Is4() {
+		return b, fmt.Errorf("sctp: IPv6 address %v on an IPv4 socket", a)
+	}
+	return appendSockaddr(b, a, zoneIndex)
+}
+
+func zoneIndex(z string) (uint32, error) {
+	ifi, err := net.InterfaceByName(z)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(ifi.Index), nil
+}
+
+// Abort aborts one association (SCTP_ABORT). A non-empty reason goes to the
+// peer as the User-Initiated Abort cause.
+func (s *Socket) Abort(assoc AssocID, reason []byte) error {
+	if assoc == 0 {
+		return errors.New("sctp: abort: no association")
+	}
+	op := s.getOp()
+	op.oob = appendSndInfo(op.oob, assoc, SendInfo{}, flagAbort)
+	if err := s.do(op, reason); err != nil {
+		return fmt.Errorf("sctp: abort association %d: %w", assoc, err)
+	}
+	return nil
+}
+
+// Shutdown starts the graceful shutdown of one association (SCTP_EOF).
+func (s *Socket) Shutdown(assoc AssocID) error {
+	if assoc == 0 {
+		return errors.New("sctp: shutdown: no association")
+	}
+	op := s.getOp()
+	op.oob = appendSndInfo(op.oob, assoc, SendInfo{}, flagEOF)
+	if err := s.do(op, nil); err != nil {
+		return fmt.Errorf("sctp: shutdown association %d: %w", assoc, err)
+	}
+	return nil
+}
+
+// getaddrs runs SCTP_GET_PEER_ADDRS or SCTP_GET_LOCAL_ADDRS, growing the
+// buffer until the list fits.
+func (s *Socket) getaddrs(opt int, assoc AssocID) ([]netip.AddrPort, error) {
+	var out []netip.AddrPort
+	err := s.control(func(fd uintptr) error {
+		for size := 8 + 16*sockaddrIn6Len; size <= 1<<22; size *= 4 {
+			buf := make([]byte, size)
+			ne.PutUint32(buf, uint32(int32(assoc)))
+			l, err := getsockopt(fd, opt, unsafe.Pointer(&buf[0]), uint32(size))
+			if err == syscall.ENOMEM {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			// The kernel sets the option length to the size of the
+			// addresses alone, without the 8-byte header; the count
+			// is what matters.
+			_ = l
+			out, err = decodeSockaddrs(buf[8:], int(ne.Uint32(buf[4:])))
+			return err
+		}
+		return syscall.ENOMEM
+	})
+	return out, err
+}
+
+// PeerAddrs returns the peer's addresses of an association (getpaddrs).
+func (s *Socket) PeerAddrs(assoc AssocID) ([]netip.AddrPort, error) {
+	a, err := s.getaddrs(lib.SCTP_GET_PEER_ADDRS, assoc)
+	if err != nil {
+		return nil, fmt.Errorf("sctp: peer addresses of association %d: %w", assoc, err)
+	}
+	return a, nil
+}
+
+// LocalAddrs returns the addresses the socket is bound to (getladdrs with
+// association 0; a wildcard bind lists every local address).
+func (s *Socket) LocalAddrs() ([]netip.AddrPort, error) {
+	a, err := s.getaddrs(lib.SCTP_GET_LOCAL_ADDRS, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sctp: local addresses: %w", err)
+	}
+	return a, nil
+}
+
+// AssocLocalAddrs returns the local addresses an association uses.
+func (s *Socket) AssocLocalAddrs(assoc AssocID) ([]netip.AddrPort, error) {
+	a, err := s.getaddrs(lib.SCTP_GET_LOCAL_ADDRS, assoc)
+	if err != nil {
+		return nil, fmt.Errorf("sctp: local addresses of association %d: %w", assoc, err)
+	}
+	return a, nil
+}
+
+const paddrinfoLen = 4 + sockaddrStorLen + 20
+
+func decodePaddrinfo(b []byte) (PeerAddrInfo, error) {
+	addr, _, err := decodeSockaddr(b[4 : 4+sockaddrStorLen])
+	if err != nil {
+		return PeerAddrInfo{}, err
+	}
+	o := 4 + sockaddrStorLen
+	return PeerAddrInfo{
+		Addr:  addr,
+		State: PathState(int32(ne.Uint32(b[o:]))),
+		CWND:  ne.Uint32(b[o+4:]),
+		SRTT:  time.Duration(ne.Uint32(b[o+8:])) * time.Millisecond,
+		RTO:   time.Duration(ne.Uint32(b[o+12:])) * time.Millisecond,
+		MTU:   ne.Uint32(b[o+16:]),
+	}, nil
+}
+
+// AssocOf returns the association whose peer has the given transport
+// address (SCTP_GET_PEER_ADDR_INFO with association 0), or an error if
+// there is none.
+func (s *Socket) AssocOf(addr netip.AddrPort) (AssocID, error) {
+	var buf [paddrinfoLen]byte
+	if _, err := s.appendAddr(buf[4:4], addr); err != nil {
+		return 0, err
+	}
+	err := s.control(func(fd uintptr) error {
+		_, err := getsockopt(fd, lib.SCTP_GET_PEER_ADDR_INFO, unsafe.Pointer(&buf[0]), uint32(len(buf)))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sctp: association of %v: %w", addr, err)
+	}
+	return AssocID(int32(ne.Uint32(buf[0:]))), nil
+}
+
+// PeerAddrInfo returns the state of one path of an association.
+func (s *Socket) PeerAddrInfo(assoc AssocID, addr netip.AddrPort) (PeerAddrInfo, error) {
+	var buf [paddrinfoLen]byte
+	ne.PutUint32(buf[0:], uint32(int32(assoc)))
+	if _, err := s.appendAddr(buf[4:4], addr); err != nil {
+		return PeerAddrInfo{}, err
+	}
+	err := s.control(func(fd uintptr) error {
+		_, err := getsockopt(fd, lib.SCTP_GET_PEER_ADDR_INFO, unsafe.Pointer(&buf[0]), uint32(len(buf)))
+		return err
+	})
+	if err != nil {
+		return PeerAddrInfo{}, fmt.Errorf("sctp: path %v of association %d: %w", addr, assoc, err)
+	}
+	return decodePaddrinfo(buf[:])
+}
+
+// Status returns SCTP_STATUS of an association; Primary.SRTT is what the
+// registrar needs for DPF distances.
+func (s *Socket) Status(assoc AssocID) (Status, error) {
+	st := lib.Status{AssocID: lib.SCTPAssocID(assoc)}
+	err := s.control(func(fd uintptr) error {
+		_, err := getsockopt(fd, lib.SCTP_STATUS, unsafe.Pointer(&st), uint32(unsafe.Sizeof(st)))
+		return err
+	})
+	if err != nil {
+		return Status{}, fmt.Errorf("sctp: status of association %d: %w", assoc, err)
+	}
+	p := st.PrimaryPeerAddr
+	addr, _, _ := decodeSockaddr(p.Address[:])
+	return Status{
+		Assoc:         AssocID(st.AssocID),
+		State:         AssocStatusState(st.State),
+		RWND:          st.RWND,
+		UnackedData:   st.Unackdata,
+		PendingData:   st.Penddata,
+		InStreams:     st.Instreams,
+		OutStreams:    st.Ostreams,
+		FragmentPoint: st.FragmentationPoint,
+		Primary: PeerAddrInfo{
+			Addr:  addr,
+			State: PathState(p.State),
+			CWND:  p.CWND,
+			SRTT:  time.Duration(p.SRTT) * time.Millisecond,
+			RTO:   time.Duration(p.RTO) * time.Millisecond,
+			MTU:   p.MTU,
+		},
+	}, nil
+}
