@@ -272,8 +272,7 @@ func (p *parser) address() (netip.Addr, int) {
 	default:
 		// RSPLIB passes the value length here, so a skipped parameter is
 		// consumed only up to 4 bytes before its end; finishTLV takes the
-		// rest. A skipped parameter makes RSPLIB abort (it becomes an
-		// address of family 0); it is simply not an address here.
+		// rest.
 		if !p.unknownTLV(typ, v) || !p.finishTLV(at) {
 			return a, addrFail
 		}
@@ -344,18 +343,28 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 			p.fail(rserpool.CauseInvalidValue, "more than 64 addresses")
 			return false
 		}
-		// RSPLIB compares the raw type, action bits included, and only
-		// refuses the third address (off by one).
-		if typ != ParamSCTPTransport && n > 1 {
+		// RSPLIB compares the raw type, action bits included, and refuses
+		// only the third address (off by one). A TCP or UDP transport with
+		// two addresses passes its parser but makes it abort when it
+		// encodes the transport again, so the second one is refused here.
+		if typ != ParamSCTPTransport && (n > 1 || (n > 0 && proto != rserpool.ProtocolSCTP)) {
 			p.fail(rserpool.CauseInvalidValue, "several addresses for a single-homed protocol")
 			return false
 		}
+		addrAt, addrLen := p.pos, int(p.u16at(p.pos+2))
 		a, r := p.address()
 		if r == addrFail {
 			p.cause, p.why = 0, ""
 			break
 		}
-		if r == addrOK && p.usable(a) {
+		if r == addrSkipped {
+			// RSPLIB aborts on this (the parameter becomes an address of
+			// family 0); report it as an invalid value instead.
+			p.fail(rserpool.CauseInvalidValue, "unknown parameter inside a transport parameter")
+			p.offAt, p.offLen = addrAt, addrLen
+			return false
+		}
+		if p.usable(a) {
 			p.addrs[n] = a
 			n++
 		}
@@ -546,7 +555,7 @@ func (p *parser) operationError(e *OperationError) bool {
 	}
 	end := min(c+clen, at+l, len(p.b))
 	e.Cause, e.Info = p.opCause, nil
-	if end > c+4 {
+	if e.Cause != 0 && end > c+4 {
 		e.Info = append([]byte(nil), p.b[c+4:end]...)
 	}
 	return p.finishTLV(at)
