@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
@@ -74,8 +75,6 @@ type parser struct {
 
 	opCause          rserpool.Cause
 	sender, receiver rserpool.RegistrarID
-
-	addrs [rserpool.MaxTransportAddresses]netip.Addr
 }
 
 func (p *parser) fail(c rserpool.Cause, why string) {
@@ -337,6 +336,10 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		p.fail(rserpool.CauseInvalidValue, "transport parameter of unknown type")
 		return false
 	}
+	// Most transports have a few addresses: collect them on the stack and
+	// allocate exactly what is kept.
+	var local [4]netip.Addr
+	list := local[:0]
 	n := 0
 	for p.pos < end {
 		if n >= rserpool.MaxTransportAddresses {
@@ -365,7 +368,7 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 			return false
 		}
 		if p.usable(a) {
-			p.addrs[n] = a
+			list = append(list, a)
 			n++
 		}
 	}
@@ -373,8 +376,7 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		p.fail(rserpool.CauseInvalidValue, "no usable transport address")
 		return false
 	}
-	*t = rserpool.Transport{Protocol: proto, ControlChannel: cc, Port: port,
-		Addrs: append(make([]netip.Addr, 0, n), p.addrs[:n]...)}
+	*t = rserpool.Transport{Protocol: proto, ControlChannel: cc, Port: port, Addrs: slices.Clone(list)}
 	return p.finishTLV(at)
 }
 
