@@ -37,21 +37,28 @@ func DecodeENRP(b []byte, opts DecodeOptions) (Message, error) { return Decode(P
 // Decode decodes one ASAP or ENRP message as RSPLIB's parser does. The
 // result does not alias b. On failure the error is a *DecodeError.
 func Decode(ppid uint32, b []byte, opts DecodeOptions) (Message, error) {
+	m, _, err := decode(ppid, b, opts)
+	return m, err
+}
+
+// decode also says where the result departs from RSPLIB, which aborts on
+// some inputs (tests use it to know what cannot be compared with RSPLIB).
+func decode(ppid uint32, b []byte, opts DecodeOptions) (Message, string, error) {
 	if len(b) > MaxReceiveSize {
-		return nil, &DecodeError{PPID: ppid, Cause: rserpool.CauseInvalidMessage, Silent: true,
+		return nil, "oversized", &DecodeError{PPID: ppid, Cause: rserpool.CauseInvalidMessage, Silent: true,
 			Reason: "message longer than RSPLIB's 65536-byte receive buffer"}
 	}
 	p := parser{b: b, opts: opts, offAt: -1}
 	m, ok := p.message(ppid)
 	if !ok {
-		return nil, p.decodeError(ppid)
+		return nil, p.deviation, p.decodeError(ppid)
 	}
 	if opts.ReportCarriedCause && p.opCause != 0 {
-		return nil, &DecodeError{PPID: ppid, Type: p.typ, Cause: p.opCause,
+		return nil, p.deviation, &DecodeError{PPID: ppid, Type: p.typ, Cause: p.opCause,
 			Silent: isErrorType(ppid, p.typ), Sender: p.sender, Receiver: p.receiver,
 			Offset: p.pos, Reason: "message carries an operation error"}
 	}
-	return m, nil
+	return m, p.deviation, nil
 }
 
 // parser mirrors the state RSPLIB's parser keeps while it scans a message:
@@ -75,6 +82,16 @@ type parser struct {
 
 	opCause          rserpool.Cause
 	sender, receiver rserpool.RegistrarID
+
+	// deviation names the first place where RSPLIB would have aborted or
+	// accepted what is refused here.
+	deviation string
+}
+
+func (p *parser) deviate(what string) {
+	if p.deviation == "" {
+		p.deviation = what
+	}
 }
 
 func (p *parser) fail(c rserpool.Cause, why string) {
@@ -83,9 +100,11 @@ func (p *parser) fail(c rserpool.Cause, why string) {
 
 // space consumes n bytes and returns their start. A negative n stands for
 // the huge value RSPLIB's unsigned arithmetic produces when a length is
-// smaller than what is subtracted from it; such a request always fails.
+// smaller than what is subtracted from it: RSPLIB's bounds check then wraps
+// around too and succeeds, moving the read position back by -n bytes, as
+// long as that does not go below the start of the message.
 func (p *parser) space(n int) (int, bool) {
-	if n < 0 || p.pos+n > len(p.b) {
+	if p.pos+n < 0 || p.pos+n > len(p.b) {
 		return 0, false
 	}
 	s := p.pos
@@ -333,6 +352,7 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		}
 		// RSPLIB skips into such a parameter and goes on with a transport
 		// of protocol 0, which it later fails to encode; refuse it instead.
+		p.deviate("transport parameter of unknown type")
 		p.fail(rserpool.CauseInvalidValue, "transport parameter of unknown type")
 		return false
 	}
@@ -351,6 +371,9 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		// two addresses passes its parser but makes it abort when it
 		// encodes the transport again, so the second one is refused here.
 		if typ != ParamSCTPTransport && (n > 1 || (n > 0 && proto != rserpool.ProtocolSCTP)) {
+			if n == 1 {
+				p.deviate("second address of a single-homed transport")
+			}
 			p.fail(rserpool.CauseInvalidValue, "several addresses for a single-homed protocol")
 			return false
 		}
@@ -363,6 +386,7 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		if r == addrSkipped {
 			// RSPLIB aborts on this (the parameter becomes an address of
 			// family 0); report it as an invalid value instead.
+			p.deviate("skip parameter inside a transport")
 			p.fail(rserpool.CauseInvalidValue, "unknown parameter inside a transport parameter")
 			p.offAt, p.offLen = addrAt, addrLen
 			return false
@@ -401,6 +425,16 @@ func (p *parser) policy(ps *rserpool.PolicySettings) bool {
 		return false
 	}
 	t := rserpool.PolicyType(p.u32at(p.pos))
+	if p.pos+4 > len(p.b) {
+		// RSPLIB reads the type past the received bytes, from whatever its
+		// buffer held before. Any known type then fails to read its
+		// fields: answer that way when the bytes present fit a known type.
+		p.deviate("policy type cut off")
+		if policyPrefixKnown(p.b[p.pos:]) {
+			p.fail(rserpool.CauseInvalidValue, "policy parameter truncated")
+			return false
+		}
+	}
 	words := policyWords(t)
 	if words < 0 {
 		p.fail(rserpool.CauseUnsupportedPoolPolicy, "unsupported policy type")
@@ -441,6 +475,18 @@ func (p *parser) policy(ps *rserpool.PolicySettings) bool {
 		ps.Load, ps.LoadDegradation, ps.LoadDPF, ps.Distance = w(0), w(1), w(2), w(3)
 	}
 	return p.finishTLV(at)
+}
+
+// policyPrefixKnown reports whether some policy type with a wire encoding
+// starts with the bytes b.
+func policyPrefixKnown(b []byte) bool {
+	for _, t := range rserpool.PolicyTypes() {
+		v := binary.BigEndian.AppendUint32(nil, uint32(t))
+		if policyWords(t) >= 0 && len(b) <= 4 && string(v[:len(b)]) == string(b) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) poolElement(pe *rserpool.PoolElement, withRegistrator, needHome bool) bool {
@@ -491,6 +537,7 @@ func (p *parser) poolHandle(h *rserpool.PoolHandle) bool {
 	}
 	if v > rserpool.MaxPoolHandleSize {
 		// RSPLIB records this cause and then aborts the process.
+		p.deviate("pool handle longer than 32 bytes")
 		p.fail(rserpool.CauseInvalidValue, "pool handle longer than 32 bytes")
 		return false
 	}
@@ -542,6 +589,13 @@ func (p *parser) operationError(e *OperationError) bool {
 		return false
 	}
 	c := p.pos
+	if c+4 > len(p.b) {
+		// RSPLIB reads the cause header past the received bytes, from
+		// stale buffer contents; a large stale length then fails to be
+		// read without a new error cause, which is what happens here.
+		p.deviate("operation error cut off")
+		return false
+	}
 	p.opCause = rserpool.Cause(p.u16at(c))
 	clen := int(p.u16at(c + 2))
 	if clen < 4 {
