@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// fuzzSeeds adds the captured messages, the sample messages and the
-// hand-made bad packets of one protocol to the corpus.
+// fuzzSeeds adds the captured messages, the sample messages, the wire.md §9
+// examples and the hand-made bad packets of one protocol to the corpus.
 func fuzzSeeds(f *testing.F, ppid uint32) {
 	for _, c := range captureMessages(f) {
 		if c.ppid == ppid {
@@ -22,6 +22,16 @@ func fuzzSeeds(f *testing.F, ppid uint32) {
 				f.Fatal(err)
 			}
 			f.Add(b)
+		}
+	}
+	for _, e := range section9Examples() {
+		if e.msg.PPID() == ppid {
+			f.Add(unhex(f, e.hex))
+		}
+	}
+	for _, c := range decodeCases() {
+		if c.ppid == ppid {
+			f.Add(c.b)
 		}
 	}
 	for _, b := range badPackets(ppid) {
