@@ -361,3 +361,15 @@ func TestErrorReply(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeErrorText(t *testing.T) {
+	_, err := DecodeASAP(msg(ASAPDeregistration, 0, tPH, tlv(ParamPEID, u32b(1), u32b(2))), DecodeOptions{})
+	const want = "wire: decode ASAP Deregistration: PE identifier is not 4 bytes at byte 20 (cause $0011: invalid value)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %q\nwant %q", err, want)
+	}
+	_, err = Decode(PPIDENRP, msg(0x20, 0, ids), DecodeOptions{})
+	if err == nil || err.Error() != "wire: decode ENRP type $20: unknown message type at byte 4" {
+		t.Fatalf("got %q", err)
+	}
+}
