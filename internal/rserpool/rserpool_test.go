@@ -31,6 +31,20 @@ func TestAddrScope(t *testing.T) {
 		{"2001:db8::1", ScopeGlobal},
 		{"::ffff:10.0.0.1", ScopeSiteLocal},
 		{"::ffff:127.0.0.1", ScopeLoopback},
+		{"255.255.255.255", ScopeLoopback},
+		{"255.1.2.3", ScopeLoopback},
+		{"224.0.0.1", ScopeMulticastGlobal},
+		{"ff01::1", ScopeMulticastNodeLocal},
+		{"ff02::1", ScopeMulticastLinkLocal},
+		{"ff05::1", ScopeMulticastSiteLocal},
+		{"ff08::1", ScopeMulticastOrgLocal},
+		{"ff0e::1", ScopeMulticastGlobal},
+		{"ff03::1", ScopeGlobal},
+		{"ff04::1", ScopeGlobal},
+		{"ff00::1", ScopeGlobal},
+		{"ff0f::1", ScopeGlobal},
+		{"ff12::1", ScopeMulticastLinkLocal},
+		{"::1.2.3.4", ScopeGlobal},
 	}
 	for _, tt := range tests {
 		if got := AddrScope(netip.MustParseAddr(tt.addr)); got != tt.want {

@@ -45,11 +45,13 @@ var (
 		netip.MustParsePrefix("192.168.0.0/16"),
 	}
 	v4LinkLocal = netip.MustParsePrefix("169.254.0.0/16")
-	v4Loopback  = netip.MustParsePrefix("127.0.0.0/8")
 )
 
 // AddrScope classifies an address exactly as RSPLIB's getScope does. Note that
-// IPv6 unique-local addresses (fc00::/7) count as global there.
+// IPv6 unique-local addresses (fc00::/7) count as global there, that RSPLIB's
+// loopback test masks the first byte with 0x7f (so 255.0.0.0/8 counts as
+// loopback too), and that IPv6 multicast with a scope nibble other than 1, 2,
+// 5, 8 or 14 falls through to unicast global.
 func AddrScope(a netip.Addr) Scope {
 	// Prefix.Contains never matches an address with a zone, and
 	// sockets report link-local addresses with one.
@@ -58,7 +60,7 @@ func AddrScope(a netip.Addr) Scope {
 		switch {
 		case a == netip.IPv4Unspecified():
 			return ScopeUnspecified
-		case v4Loopback.Contains(a):
+		case a.As4()[0]&0x7f == 0x7f:
 			return ScopeLoopback
 		case a.IsMulticast():
 			return ScopeMulticastGlobal
@@ -90,8 +92,10 @@ func AddrScope(a netip.Addr) Scope {
 			return ScopeMulticastSiteLocal
 		case 8:
 			return ScopeMulticastOrgLocal
+		case 14:
+			return ScopeMulticastGlobal
 		}
-		return ScopeMulticastGlobal
+		return ScopeGlobal
 	case v6LinkLocal.Contains(a):
 		return ScopeLinkLocal
 	case v6SiteLocal.Contains(a):
