@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Link types (LINKTYPE_* values of the tcpdump registry).
@@ -138,14 +139,20 @@ func (r *Reader) block() (uint32, []byte, error) {
 	return typ, body[:len(body)-4], nil
 }
 
+// read reads n bytes, growing the buffer in steps so that a corrupt length
+// costs memory only in proportion to the data actually present.
 func (r *Reader) read(n int) ([]byte, error) {
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
+	b := r.buf[:0]
+	for len(b) < n {
+		step := min(n-len(b), 1<<16)
+		b = slices.Grow(b, step)
+		got, err := io.ReadFull(r.r, b[len(b):len(b)+step])
+		b = b[:len(b)+got]
+		if err != nil {
+			return nil, fmt.Errorf("%w: truncated block: %v", ErrFormat, err)
+		}
 	}
-	b := r.buf[:n]
-	if _, err := io.ReadFull(r.r, b); err != nil {
-		return nil, fmt.Errorf("%w: truncated block: %v", ErrFormat, err)
-	}
+	r.buf = b
 	return b, nil
 }
 

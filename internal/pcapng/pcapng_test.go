@@ -156,3 +156,61 @@ func FuzzExtract(f *testing.F) {
 		_, _ = Extract(bytes.NewReader(b))
 	})
 }
+
+// TestLinkTypes checks that each supported link layer yields the IP packet,
+// and that IPv6 extension headers are skipped.
+func TestLinkTypes(t *testing.T) {
+	udp := AppendUDP(nil, 1, 2, []byte("x"))
+	v4 := AppendIPv4(nil, srcAddr, dstAddr, ProtoUDP, udp)
+	// IPv6 with a hop-by-hop options header before UDP.
+	v6 := []byte{0x60, 0, 0, 0, 0, byte(8 + len(udp)), 0, 64}
+	v6 = append(v6, netip.MustParseAddr("2001:db8::1").AsSlice()...)
+	v6 = append(v6, netip.MustParseAddr("2001:db8::2").AsSlice()...)
+	v6 = append(v6, ProtoUDP, 0, 1, 4, 0, 0, 0, 0)
+	v6 = append(v6, udp...)
+	sll := append([]byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86, 0xdd}, v6...)
+	sll2 := append([]byte{0x08, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0}, v4...)
+	null := append([]byte{2, 0, 0, 0}, v4...)
+	vlan := append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x81, 0, 0, 5, 0x08, 0}, v4...)
+	tests := []struct {
+		name     string
+		linkType uint16
+		frame    []byte
+		src      string
+	}{
+		{"Ethernet", LinkTypeEthernet, AppendEthernet(nil, 0x0800, v4), "198.18.0.1"},
+		{"Ethernet VLAN", LinkTypeEthernet, vlan, "198.18.0.1"},
+		{"Linux cooked, IPv6", LinkTypeLinuxSLL, sll, "2001:db8::1"},
+		{"Linux cooked v2", LinkTypeLinuxSL2, sll2, "198.18.0.1"},
+		{"raw", LinkTypeRaw, v4, "198.18.0.1"},
+		{"raw IPv6", LinkTypeIPv6, v6, "2001:db8::1"},
+		{"loopback", LinkTypeNull, null, "198.18.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ip, err := LinkPayload(tt.linkType, tt.frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := ParseIP(ip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := ParseUDP(p.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Src.String() != tt.src || p.Protocol != ProtoUDP || string(u.Payload) != "x" {
+				t.Fatalf("got %+v / %+v", p, u)
+			}
+		})
+	}
+	if _, err := LinkPayload(LinkTypeEthernet, AppendEthernet(nil, 0x0806, nil)); !errors.Is(err, ErrNotIP) {
+		t.Errorf("ARP: err = %v", err)
+	}
+	frag := AppendIPv4(nil, srcAddr, dstAddr, ProtoUDP, udp)
+	frag[6] |= 0x20 // more fragments
+	if _, err := ParseIP(frag); !errors.Is(err, ErrIPFragment) {
+		t.Errorf("fragment: err = %v", err)
+	}
+}

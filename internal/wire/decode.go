@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
@@ -36,21 +37,28 @@ func DecodeENRP(b []byte, opts DecodeOptions) (Message, error) { return Decode(P
 // Decode decodes one ASAP or ENRP message as RSPLIB's parser does. The
 // result does not alias b. On failure the error is a *DecodeError.
 func Decode(ppid uint32, b []byte, opts DecodeOptions) (Message, error) {
+	m, _, err := decode(ppid, b, opts)
+	return m, err
+}
+
+// decode also says where the result departs from RSPLIB, which aborts on
+// some inputs (tests use it to know what cannot be compared with RSPLIB).
+func decode(ppid uint32, b []byte, opts DecodeOptions) (Message, string, error) {
 	if len(b) > MaxReceiveSize {
-		return nil, &DecodeError{PPID: ppid, Cause: rserpool.CauseInvalidMessage, Silent: true,
+		return nil, "oversized", &DecodeError{PPID: ppid, Cause: rserpool.CauseInvalidMessage, Silent: true,
 			Reason: "message longer than RSPLIB's 65536-byte receive buffer"}
 	}
 	p := parser{b: b, opts: opts, offAt: -1}
 	m, ok := p.message(ppid)
 	if !ok {
-		return nil, p.decodeError(ppid)
+		return nil, p.deviation, p.decodeError(ppid)
 	}
 	if opts.ReportCarriedCause && p.opCause != 0 {
-		return nil, &DecodeError{PPID: ppid, Type: p.typ, Cause: p.opCause,
+		return nil, p.deviation, &DecodeError{PPID: ppid, Type: p.typ, Cause: p.opCause,
 			Silent: isErrorType(ppid, p.typ), Sender: p.sender, Receiver: p.receiver,
 			Offset: p.pos, Reason: "message carries an operation error"}
 	}
-	return m, nil
+	return m, p.deviation, nil
 }
 
 // parser mirrors the state RSPLIB's parser keeps while it scans a message:
@@ -75,7 +83,15 @@ type parser struct {
 	opCause          rserpool.Cause
 	sender, receiver rserpool.RegistrarID
 
-	addrs [rserpool.MaxTransportAddresses]netip.Addr
+	// deviation names the first place where RSPLIB would have aborted or
+	// accepted what is refused here.
+	deviation string
+}
+
+func (p *parser) deviate(what string) {
+	if p.deviation == "" {
+		p.deviation = what
+	}
 }
 
 func (p *parser) fail(c rserpool.Cause, why string) {
@@ -84,9 +100,11 @@ func (p *parser) fail(c rserpool.Cause, why string) {
 
 // space consumes n bytes and returns their start. A negative n stands for
 // the huge value RSPLIB's unsigned arithmetic produces when a length is
-// smaller than what is subtracted from it; such a request always fails.
+// smaller than what is subtracted from it: RSPLIB's bounds check then wraps
+// around too and succeeds, moving the read position back by -n bytes, as
+// long as that does not go below the start of the message.
 func (p *parser) space(n int) (int, bool) {
-	if n < 0 || p.pos+n > len(p.b) {
+	if p.pos+n < 0 || p.pos+n > len(p.b) {
 		return 0, false
 	}
 	s := p.pos
@@ -272,8 +290,7 @@ func (p *parser) address() (netip.Addr, int) {
 	default:
 		// RSPLIB passes the value length here, so a skipped parameter is
 		// consumed only up to 4 bytes before its end; finishTLV takes the
-		// rest. A skipped parameter makes RSPLIB abort (it becomes an
-		// address of family 0); it is simply not an address here.
+		// rest.
 		if !p.unknownTLV(typ, v) || !p.finishTLV(at) {
 			return a, addrFail
 		}
@@ -335,28 +352,47 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		}
 		// RSPLIB skips into such a parameter and goes on with a transport
 		// of protocol 0, which it later fails to encode; refuse it instead.
+		p.deviate("transport parameter of unknown type")
 		p.fail(rserpool.CauseInvalidValue, "transport parameter of unknown type")
 		return false
 	}
+	// Most transports have a few addresses: collect them on the stack and
+	// allocate exactly what is kept.
+	var local [4]netip.Addr
+	list := local[:0]
 	n := 0
 	for p.pos < end {
 		if n >= rserpool.MaxTransportAddresses {
 			p.fail(rserpool.CauseInvalidValue, "more than 64 addresses")
 			return false
 		}
-		// RSPLIB compares the raw type, action bits included, and only
-		// refuses the third address (off by one).
-		if typ != ParamSCTPTransport && n > 1 {
+		// RSPLIB compares the raw type, action bits included, and refuses
+		// only the third address (off by one). A TCP or UDP transport with
+		// two addresses passes its parser but makes it abort when it
+		// encodes the transport again, so the second one is refused here.
+		if typ != ParamSCTPTransport && (n > 1 || (n > 0 && proto != rserpool.ProtocolSCTP)) {
+			if n == 1 {
+				p.deviate("second address of a single-homed transport")
+			}
 			p.fail(rserpool.CauseInvalidValue, "several addresses for a single-homed protocol")
 			return false
 		}
+		addrAt, addrLen := p.pos, int(p.u16at(p.pos+2))
 		a, r := p.address()
 		if r == addrFail {
 			p.cause, p.why = 0, ""
 			break
 		}
-		if r == addrOK && p.usable(a) {
-			p.addrs[n] = a
+		if r == addrSkipped {
+			// RSPLIB aborts on this (the parameter becomes an address of
+			// family 0); report it as an invalid value instead.
+			p.deviate("skip parameter inside a transport")
+			p.fail(rserpool.CauseInvalidValue, "unknown parameter inside a transport parameter")
+			p.offAt, p.offLen = addrAt, addrLen
+			return false
+		}
+		if p.usable(a) {
+			list = append(list, a)
 			n++
 		}
 	}
@@ -364,8 +400,7 @@ func (p *parser) transport(t *rserpool.Transport) bool {
 		p.fail(rserpool.CauseInvalidValue, "no usable transport address")
 		return false
 	}
-	*t = rserpool.Transport{Protocol: proto, ControlChannel: cc, Port: port,
-		Addrs: append(make([]netip.Addr, 0, n), p.addrs[:n]...)}
+	*t = rserpool.Transport{Protocol: proto, ControlChannel: cc, Port: port, Addrs: slices.Clone(list)}
 	return p.finishTLV(at)
 }
 
@@ -390,6 +425,16 @@ func (p *parser) policy(ps *rserpool.PolicySettings) bool {
 		return false
 	}
 	t := rserpool.PolicyType(p.u32at(p.pos))
+	if p.pos+4 > len(p.b) {
+		// RSPLIB reads the type past the received bytes, from whatever its
+		// buffer held before. Any known type then fails to read its
+		// fields: answer that way when the bytes present fit a known type.
+		p.deviate("policy type cut off")
+		if policyPrefixKnown(p.b[p.pos:]) {
+			p.fail(rserpool.CauseInvalidValue, "policy parameter truncated")
+			return false
+		}
+	}
 	words := policyWords(t)
 	if words < 0 {
 		p.fail(rserpool.CauseUnsupportedPoolPolicy, "unsupported policy type")
@@ -430,6 +475,18 @@ func (p *parser) policy(ps *rserpool.PolicySettings) bool {
 		ps.Load, ps.LoadDegradation, ps.LoadDPF, ps.Distance = w(0), w(1), w(2), w(3)
 	}
 	return p.finishTLV(at)
+}
+
+// policyPrefixKnown reports whether some policy type with a wire encoding
+// starts with the bytes b.
+func policyPrefixKnown(b []byte) bool {
+	for _, t := range rserpool.PolicyTypes() {
+		v := binary.BigEndian.AppendUint32(nil, uint32(t))
+		if policyWords(t) >= 0 && len(b) <= 4 && string(v[:len(b)]) == string(b) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) poolElement(pe *rserpool.PoolElement, withRegistrator, needHome bool) bool {
@@ -480,6 +537,7 @@ func (p *parser) poolHandle(h *rserpool.PoolHandle) bool {
 	}
 	if v > rserpool.MaxPoolHandleSize {
 		// RSPLIB records this cause and then aborts the process.
+		p.deviate("pool handle longer than 32 bytes")
 		p.fail(rserpool.CauseInvalidValue, "pool handle longer than 32 bytes")
 		return false
 	}
@@ -531,6 +589,13 @@ func (p *parser) operationError(e *OperationError) bool {
 		return false
 	}
 	c := p.pos
+	if c+4 > len(p.b) {
+		// RSPLIB reads the cause header past the received bytes, from
+		// stale buffer contents; a large stale length then fails to be
+		// read without a new error cause, which is what happens here.
+		p.deviate("operation error cut off")
+		return false
+	}
 	p.opCause = rserpool.Cause(p.u16at(c))
 	clen := int(p.u16at(c + 2))
 	if clen < 4 {
@@ -546,7 +611,7 @@ func (p *parser) operationError(e *OperationError) bool {
 	}
 	end := min(c+clen, at+l, len(p.b))
 	e.Cause, e.Info = p.opCause, nil
-	if end > c+4 {
+	if e.Cause != 0 && end > c+4 {
 		e.Info = append([]byte(nil), p.b[c+4:end]...)
 	}
 	return p.finishTLV(at)

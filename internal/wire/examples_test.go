@@ -23,19 +23,39 @@ const (
 // own creator output): encoding yields exactly those bytes, decoding them
 // yields the message again.
 func TestSection9Examples(t *testing.T) {
+	for _, tt := range section9Examples() {
+		t.Run(tt.name, func(t *testing.T) {
+			want := unhex(t, tt.hex)
+			got := encode(t, tt.msg)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("encoded\n got %x\nwant %x", got, want)
+			}
+			back, err := Decode(tt.msg.PPID(), want, DecodeOptions{})
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if !reflect.DeepEqual(back, tt.msg) {
+				t.Fatalf("decoded\n got %+v\nwant %+v", back, tt.msg)
+			}
+		})
+	}
+}
+
+type example struct {
+	name string
+	msg  Message
+	hex  string
+}
+
+// section9Examples are the byte-exact examples of wire.md §9.
+func section9Examples() []example {
 	const (
 		pr   rserpool.RegistrarID = 0x11223344
 		peer rserpool.RegistrarID = 0x55667788
 		h    rserpool.PoolHandle  = "EchoPool"
 	)
-	tests := []struct {
-		name string
-		msg  Message
-		hex  string
-	}{
-		{"Registration", &Registration{Handle: h, PE: func() rserpool.PoolElement {
-			return examplePE(false)
-		}()}, "01 00 00 38" + hexEchoPool + hexPE},
+	return []example{
+		{"Registration", &Registration{Handle: h, PE: examplePE(false)}, "01 00 00 38" + hexEchoPool + hexPE},
 		{"RegistrationResponse accepted", &RegistrationResponse{Handle: h, ID: 0x12345678},
 			"03 00 00 18" + hexEchoPool + "00 0e 00 08 12 34 56 78"},
 		{"RegistrationResponse rejected", &RegistrationResponse{Handle: h, ID: 0x12345678,
@@ -78,22 +98,6 @@ func TestSection9Examples(t *testing.T) {
 		{"ENRP Error 0xF006", &ENRPErrorMessage{Sender: pr, Receiver: peer,
 			Error: OperationError{Cause: rserpool.CauseInvalidRegistrator}},
 			"0a 00 00 14 11 22 33 44 55 66 77 88 | 00 0c 00 08 f0 06 00 04"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want := unhex(t, tt.hex)
-			got := encode(t, tt.msg)
-			if !bytes.Equal(got, want) {
-				t.Fatalf("encoded\n got %x\nwant %x", got, want)
-			}
-			back, err := Decode(tt.msg.PPID(), want, DecodeOptions{})
-			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if !reflect.DeepEqual(back, tt.msg) {
-				t.Fatalf("decoded\n got %+v\nwant %+v", back, tt.msg)
-			}
-		})
 	}
 }
 
