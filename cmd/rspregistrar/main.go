@@ -1,23 +1,27 @@
 // Command rspregistrar is an RSerPool Pool Registrar, a drop-in replacement for
 // RSPLIB's rspregistrar.
 //
-// This is the start-up skeleton: it parses the command line, starts logging,
-// checks that the kernel has SCTP and prints RSPLIB's banner. The SCTP layer
-// and the registrar core are not wired in yet, so it then exits with status 1.
+// main parses the command line, starts logging, checks that the kernel has
+// SCTP, binds the sockets (internal/daemon), prints RSPLIB's banner and runs
+// the registrar until SIGINT or SIGTERM.
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rserpool/rspregistrar/internal/config"
+	"github.com/rserpool/rspregistrar/internal/daemon"
 	"github.com/rserpool/rspregistrar/internal/logging"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
@@ -98,17 +102,58 @@ func runWith(sys system, args, env []string, stdout, stderr io.Writer) int {
 	if id == 0 {
 		id = sys.randomID()
 	}
-	if !cfg.Quiet {
-		// Until the SCTP layer binds the sockets, the banner shows the
-		// configured endpoints; port 0 stands for "random port".
-		fmt.Fprint(stdout, config.Banner(cfg, config.Facts{
-			ServerID: id,
-			ASAP:     rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: cfg.ASAP.Port, Addrs: cfg.ASAP.Addresses(useIPv6)},
-			ENRP:     rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: cfg.ENRP.Port, Addrs: cfg.ENRP.Addresses(useIPv6)},
-		}))
+	d, err := daemon.Open(cfg, log, id)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
 	}
-	log.Errorf("The registrar core is not built yet (SCTP sockets and protocol engine missing); exiting.")
-	return 1
+	if !cfg.Quiet {
+		fmt.Fprint(stdout, config.Banner(cfg, d.Facts()))
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	hup := make(chan struct{}, 1)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	breakSignal := make(chan os.Signal, 1)
+	go func() {
+		var first time.Time
+		for sig := range sigs {
+			if sig == syscall.SIGHUP {
+				select {
+				case hup <- struct{}{}:
+				default:
+				}
+				continue
+			}
+			if first.IsZero() {
+				first = time.Now()
+				breakSignal <- sig
+				stop()
+				continue
+			}
+			if time.Since(first) >= 2*time.Second {
+				// RSPLIB's break detector: a second signal after two
+				// seconds kills the process at once.
+				fmt.Fprint(stderr, "\x1b[0m\n*** Kill ***\n\n")
+				os.Exit(1)
+			}
+		}
+	}()
+	if err := d.Run(ctx, hup); err != nil {
+		log.Errorf("%v", err)
+	}
+	select {
+	case sig := <-breakSignal:
+		if s, ok := sig.(syscall.Signal); ok {
+			fmt.Fprintf(stderr, "\x1b[0m\n*** Break ***    Signal #%d\n\n", int(s))
+		}
+	default:
+	}
+	fmt.Fprint(stdout, config.Farewell(cfg))
+	return 0
 }
 
 func lookupIn(env []string) func(string) (string, bool) {

@@ -194,6 +194,15 @@ func (l *Logger) Logf(lv Level, format string, args ...any) {
 	}
 }
 
+// LogSkip writes an entry whose call site is skip frames above the caller of
+// LogSkip (0: the caller itself). Adapters for other packages' logger
+// interfaces use it so that entries show the real call site.
+func (l *Logger) LogSkip(lv Level, skip int, msg string) {
+	if l.Enabled(lv) {
+		l.output(lv, 1+skip, msg)
+	}
+}
+
 // Errorf writes an error entry ("Error: " prefix).
 func (l *Logger) Errorf(format string, args ...any) {
 	if l.Enabled(LevelError) {

@@ -368,14 +368,6 @@ func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.Handl
 		p.Mentor, p.HTSync = false, false
 		return
 	}
-	if cause := checkTable(m); cause != rserpool.CauseOkay {
-		// RSPLIB's parser rejects the whole message (ENRP Error).
-		c.logf(LogWarning, "Sending ENRP Error message in reply to message type $03: %s", cause)
-		c.Stats.ErrorsSent++
-		c.Stats.Causes[cause]++
-		c.send(SocketENRP, assoc, &wire.ENRPErrorMessage{Sender: m.Sender, Receiver: m.Receiver, Error: wire.OperationError{Cause: cause}})
-		return
-	}
 	for gi := range m.Pools {
 		g := &m.Pools[gi]
 		for i := range g.PEs {
@@ -410,33 +402,3 @@ func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.Handl
 		c.endStartup(now, true)
 	}
 }
-
-// checkTable applies the consistency checks RSPLIB's parser makes when it
-// builds a temporary handlespace from a Handle Table Response: every PE must
-// be acceptable and PEs of one pool must agree on policy, protocol and
-// control channel.
-func checkTable(m *wire.HandleTableResponse) rserpool.Cause {
-	tmp := handlespace.New(0, zeroRand{})
-	for gi := range m.Pools {
-		g := &m.Pools[gi]
-		if len(g.PEs) == 0 {
-			return rserpool.CauseInvalidValue
-		}
-		for i := range g.PEs {
-			if g.PEs[i].Home == 0 {
-				return rserpool.CauseInvalidValue
-			}
-			if _, _, err := tmp.Register(g.Handle, &g.PEs[i], 0); err != nil {
-				if cause, ok := err.(rserpool.Cause); ok {
-					return cause
-				}
-				return rserpool.CauseInvalidValue
-			}
-		}
-	}
-	return rserpool.CauseOkay
-}
-
-type zeroRand struct{}
-
-func (zeroRand) Uint64() uint64 { return 0 }

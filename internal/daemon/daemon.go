@@ -1,0 +1,570 @@
+// Package daemon runs a registrar core on real sockets: it binds the ASAP
+// and ENRP SCTP sockets and their multicast companions the way RSPLIB does,
+// reads them in one goroutine per socket, feeds the core from a single event
+// loop goroutine that owns it, and carries out the core's actions (sends,
+// aborts, multicasts, CSP reports).
+//
+// Reader goroutines only read, copy and classify; the handlespace and every
+// timer belong to the loop, as in RSPLIB's single-threaded registrar.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/announce"
+	"github.com/rserpool/rspregistrar/internal/config"
+	"github.com/rserpool/rspregistrar/internal/csp"
+	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/registrar"
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sctp"
+	"github.com/rserpool/rspregistrar/internal/wire"
+)
+
+// maxPortAttempts is how often RSPLIB tries random ports for a socket pair.
+const maxPortAttempts = 1024
+
+// Daemon is a running registrar: its sockets, its core and its event loop.
+type Daemon struct {
+	cfg   *config.Config
+	log   *logging.Logger
+	id    rserpool.RegistrarID
+	start time.Time
+	host  string
+
+	asap, enrp      *sctp.Socket
+	asapAnnounce    *announce.Sender
+	enrpAnnounce    *announce.Sender
+	enrpIn          *announce.Receiver
+	reporter        *csp.Reporter
+	core            *registrar.Core
+	events          chan event
+	readers         sync.WaitGroup
+	bufs            sync.Pool
+	asapLocal       []netip.AddrPort
+	lastRejoinWarn  bool
+	cspWarned       bool
+	sendErrorLogged map[string]bool
+}
+
+type eventKind uint8
+
+const (
+	evMessage eventKind = iota
+	evAssoc
+	evMulticast
+)
+
+type event struct {
+	kind       eventKind
+	sock       registrar.Socket
+	assoc      registrar.AssocID
+	ppid       uint32
+	data       *[]byte
+	info       registrar.AssocInfo
+	from       netip.AddrPort
+	assocEvent registrar.AssocEvent
+}
+
+// Open binds every socket the configuration asks for and builds the core.
+// id is the registrar id to use (already chosen when -identifier was 0).
+func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Daemon, error) {
+	d := &Daemon{cfg: cfg, log: log, id: id, start: time.Now(), events: make(chan event, 4096),
+		sendErrorLogged: map[string]bool{}}
+	d.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	d.host, _ = os.Hostname()
+	ok := false
+	defer func() {
+		if !ok {
+			d.closeSockets()
+		}
+	}()
+	ipv4Only := cfg.DisableIPv6
+	ifaces := announce.SystemInterfaces
+	var err error
+	d.asap, d.asapAnnounce, err = openPair(cfg.ASAP, ipv4Only, cfg.ASAPAnnounce, cfg.AnnounceTTL, ifaces)
+	if err != nil {
+		return nil, fmt.Errorf("Unable to find suitable SCTP/UDP socket pair: %w", err)
+	}
+	d.enrp, d.enrpAnnounce, err = openPair(cfg.ENRP, ipv4Only, cfg.ENRPAnnounce, cfg.AnnounceTTL, ifaces)
+	if err != nil {
+		return nil, fmt.Errorf("Unable to find suitable SCTP/UDP socket pair: %w", err)
+	}
+	if cfg.ENRPAnnounce.Enabled {
+		d.enrpIn, err = announce.NewReceiver(announce.ReceiverConfig{Group: cfg.ENRPAnnounce.Group, Interfaces: ifaces})
+		if err != nil {
+			return nil, fmt.Errorf("Unable to bind input UDP socket for ENRP to address %v: %w", cfg.ENRPAnnounce.Group, err)
+		}
+		d.rejoin()
+	}
+	for _, s := range []*sctp.Socket{d.asap, d.enrp} {
+		if err := s.SetAutoClose(cfg.AutoCloseTimeout); err != nil {
+			log.Errorf("Unable to set SCTP_AUTOCLOSE: %v", err)
+		}
+		if err := s.SetNoDelay(true); err != nil {
+			log.Errorf("Unable to set SCTP_NODELAY: %v", err)
+		}
+	}
+	if err := d.asap.SetDelayedSack(0, 1); err != nil {
+		log.Warningf("Unable to set SCTP_DELAYED_SACK: %v", err)
+	}
+	if cfg.CSP.Interval > 0 {
+		d.reporter, err = csp.NewReporter(id, cfg.CSP.Interval, cfg.CSP.Server)
+		if err != nil {
+			log.Errorf("Unable to create the CSP reporter: %v", err)
+		}
+	}
+	d.asapLocal, _ = d.asap.LocalAddrs()
+	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(seed())), coreLog{log})
+	ok = true
+	return d, nil
+}
+
+// openPair binds an SCTP socket and, if announces are on, a UDP announce
+// socket on the same port number: RSPLIB's clients take the announce's source
+// port as the registrar's SCTP port. Without an explicit port both get a
+// random port in [10000, 59999], retried up to 1024 times.
+func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl int, ifaces announce.InterfaceLister) (*sctp.Socket, *announce.Sender, error) {
+	addrs := local.Addresses(!ipv4Only)
+	attempts := 1
+	if local.Port == 0 {
+		attempts = maxPortAttempts
+	}
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		port := local.Port
+		if port == 0 {
+			port = uint16(config.MinRandomPort + rand.IntN(config.MaxRandomPort-config.MinRandomPort+1))
+		}
+		s, err := sctp.Listen(sctp.Config{IPv4Only: ipv4Only, Addrs: addrs, Port: port})
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if !ann.Enabled {
+			return s, nil, nil
+		}
+		u, err := announce.NewSender(announce.SenderConfig{Group: ann.Group, Port: s.Port(), TTL: ttl, Interfaces: ifaces})
+		if err != nil {
+			s.Close()
+			lastErr = err
+			continue
+		}
+		return s, u, nil
+	}
+	return nil, nil, lastErr
+}
+
+func seed() [32]byte {
+	var b [32]byte
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	for i := 0; i < 32; i += 8 {
+		v := r.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return b
+}
+
+func (d *Daemon) coreConfig() registrar.Config {
+	c := d.cfg
+	rc := registrar.Config{
+		ID:                            d.id,
+		MaxBadPEReports:               int(c.MaxBadPEReports),
+		MaxHResItems:                  int(c.MaxHResItems),
+		MaxIncrement:                  int(c.MaxIncrement),
+		MinAddressScope:               c.MinAddressScope,
+		DistanceStep:                  c.DistanceStep,
+		ServerAnnounceCycle:           c.ServerAnnounceCycle,
+		KeepAliveTransmissionInterval: c.EndpointKeepAliveTransmissionInterval,
+		KeepAliveTimeoutInterval:      c.EndpointKeepAliveTimeoutInterval,
+		MaxHRRate:                     c.MaxHRRate,
+		MaxEURate:                     c.MaxEURate,
+		ASAPAnnounce:                  c.ASAPAnnounce.Enabled,
+		ENRPAnnounce:                  c.ENRPAnnounce.Enabled,
+		PeerHeartbeatCycle:            c.PeerHeartbeatCycle,
+		PeerMaxTimeLastHeard:          c.PeerMaxTimeLastHeard,
+		PeerMaxTimeNoResponse:         c.PeerMaxTimeNoResponse,
+		MentorDiscoveryTimeout:        c.MentorDiscoveryTimeout,
+		TakeoverExpiryInterval:        c.TakeoverExpiryInterval,
+		MaxElementsPerHTRequest:       int(c.MaxElementsPerHTRequest),
+		SupportTakeoverSuggestion:     c.SupportTakeoverSuggestion,
+		ENRPPort:                      d.enrp.Port(),
+		ENRPAddrs:                     d.enrpAddrs(),
+		CSPInterval:                   c.CSP.Interval,
+	}
+	// A static peer that is ourselves (same port, one of our addresses) is
+	// skipped, as RSPLIB does.
+	for _, p := range c.Peers {
+		if p.Port == d.enrp.Port() && overlapsLocal(p.Addrs, rc.ENRPAddrs) {
+			continue
+		}
+		rc.StaticPeers = append(rc.StaticPeers, p)
+	}
+	return rc
+}
+
+func overlapsLocal(addrs, local []netip.Addr) bool {
+	for _, a := range addrs {
+		for _, l := range local {
+			if a.Unmap() == l.Unmap() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// enrpAddrs are the local addresses of the ENRP socket (every address of the
+// host when it is bound to the wildcard).
+func (d *Daemon) enrpAddrs() []netip.Addr {
+	aps, err := d.enrp.LocalAddrs()
+	if err != nil {
+		d.log.Errorf("Unable to obtain local ENRP socket addresses: %v", err)
+		return nil
+	}
+	out := make([]netip.Addr, 0, len(aps))
+	for _, ap := range aps {
+		out = append(out, ap.Addr().Unmap())
+	}
+	return out
+}
+
+// ID returns the registrar id.
+func (d *Daemon) ID() rserpool.RegistrarID { return d.id }
+
+// Facts returns what the start-up banner shows about the bound sockets.
+func (d *Daemon) Facts() config.Facts {
+	useIPv6 := d.asap.IPv6()
+	return config.Facts{
+		ServerID: d.id,
+		ASAP:     rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: d.asap.Port(), Addrs: d.cfg.ASAP.Addresses(useIPv6)},
+		ENRP:     rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: d.enrp.Port(), Addrs: d.cfg.ENRP.Addresses(useIPv6)},
+	}
+}
+
+// Core gives access to the core; only safe while Run is not running.
+func (d *Daemon) Core() *registrar.Core { return d.core }
+
+func (d *Daemon) now() int64 { return int64(time.Since(d.start)) + 1 }
+
+// Run is the event loop. It returns when ctx is done, after the final CSP
+// report, with every socket closed. hup triggers a log file reopen.
+func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
+	d.log.Notef("Registrar started. Going into initialization phase...")
+	d.readers.Add(2)
+	go d.readSCTP(d.asap, registrar.SocketASAP)
+	go d.readSCTP(d.enrp, registrar.SocketENRP)
+	if d.enrpIn != nil {
+		d.readers.Add(1)
+		go d.readMulticast()
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		d.armTimer(timer)
+		select {
+		case ev := <-d.events:
+			d.handle(ev)
+			// Drain what is already queued before looking at the timer again.
+			for i := 0; i < 64; i++ {
+				select {
+				case ev := <-d.events:
+					d.handle(ev)
+					continue
+				default:
+				}
+				break
+			}
+		case <-timer.C:
+			d.execute(d.core.HandleTimers(d.now()))
+		case <-hup:
+			if err := d.log.Reopen(); err != nil {
+				d.log.Errorf("Unable to reopen the log file: %v", err)
+			}
+		case <-ctx.Done():
+			d.shutdown()
+			return nil
+		}
+	}
+}
+
+func (d *Daemon) armTimer(t *time.Timer) {
+	at, ok := d.core.NextDeadline()
+	wait := time.Hour
+	if ok {
+		wait = time.Duration(at - d.now())
+		if wait < 0 {
+			wait = 0
+		}
+	}
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(wait)
+}
+
+func (d *Daemon) handle(ev event) {
+	now := d.now()
+	switch ev.kind {
+	case evMessage:
+		d.execute(d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
+		d.putBuf(ev.data)
+	case evMulticast:
+		d.execute(d.core.HandleMulticast(now, *ev.data, ev.from))
+		d.putBuf(ev.data)
+	case evAssoc:
+		d.execute(d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
+	}
+}
+
+func (d *Daemon) getBuf(b []byte) *[]byte {
+	p := d.bufs.Get().(*[]byte)
+	*p = append((*p)[:0], b...)
+	return p
+}
+
+func (d *Daemon) putBuf(p *[]byte) {
+	if cap(*p) <= 1<<16 {
+		d.bufs.Put(p)
+	}
+}
+
+// readSCTP is the reader goroutine of one SCTP socket.
+func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
+	defer d.readers.Done()
+	var m sctp.Message
+	for {
+		err := s.Read(&m)
+		if errors.Is(err, sctp.ErrClosed) {
+			return
+		}
+		if err != nil {
+			d.log.Warningf("Unable to read from registrar socket: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if m.Notification != nil {
+			if ev, ok := assocEvent(m.Notification); ok {
+				d.events <- event{kind: evAssoc, sock: which, assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}
+			}
+			continue
+		}
+		if m.Truncated {
+			d.log.Warningf("Dropping a message of more than %d bytes from assoc %d", len(m.Data), m.Info.Assoc)
+			continue
+		}
+		ev := event{kind: evMessage, sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
+			data: d.getBuf(m.Data)}
+		if needsAssocInfo(m.Info.PPID, m.Data) {
+			ev.info = assocInfo(s, m.Info.Assoc)
+		}
+		d.events <- ev
+	}
+}
+
+// needsAssocInfo tells which messages the core needs the association's
+// addresses (or RTT) for: Registration, Presence, Handle Update, Handle Table
+// Response.
+func needsAssocInfo(ppid uint32, b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch ppid {
+	case wire.PPIDASAP:
+		return b[0] == wire.ASAPRegistration
+	case wire.PPIDENRP:
+		return b[0] == wire.ENRPPresence || b[0] == wire.ENRPHandleUpdate || b[0] == wire.ENRPHandleTableResponse
+	}
+	return false
+}
+
+func assocInfo(s *sctp.Socket, assoc sctp.AssocID) registrar.AssocInfo {
+	aps, err := s.PeerAddrs(assoc)
+	if err != nil || len(aps) == 0 {
+		return registrar.AssocInfo{}
+	}
+	info := registrar.AssocInfo{OK: true, Port: aps[0].Port(), Addrs: make([]netip.Addr, 0, len(aps))}
+	for _, ap := range aps {
+		info.Addrs = append(info.Addrs, ap.Addr().Unmap())
+	}
+	if st, err := s.Status(assoc); err == nil {
+		info.SRTT = st.Primary.SRTT
+	}
+	return info
+}
+
+func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {
+	switch n := n.(type) {
+	case sctp.AssocChange:
+		switch n.State {
+		case sctp.CommLost:
+			return registrar.AssocCommLost, true
+		case sctp.ShutdownComp:
+			return registrar.AssocShutdownComplete, true
+		case sctp.CommUp:
+			return registrar.AssocUp, true
+		case sctp.Restart:
+			return registrar.AssocRestart, true
+		case sctp.CantStartAssoc:
+			return registrar.AssocCantStart, true
+		}
+	case sctp.ShutdownEvent:
+		return registrar.AssocShutdownEvent, true
+	}
+	return 0, false
+}
+
+func (d *Daemon) readMulticast() {
+	defer d.readers.Done()
+	err := d.enrpIn.Run(func(payload []byte, from netip.AddrPort) {
+		d.events <- event{kind: evMulticast, data: d.getBuf(payload), from: from}
+	})
+	if err != nil {
+		d.log.Warningf("ENRP multicast input stopped: %v", err)
+	}
+}
+
+// execute carries out the core's actions.
+func (d *Daemon) execute(acts []registrar.Action) {
+	for i := range acts {
+		a := &acts[i]
+		switch a.Kind {
+		case registrar.ActSend:
+			s := d.socket(a.Sock)
+			if err := s.Send(sctp.AssocID(a.Assoc), a.Data, sctp.SendInfo{PPID: a.PPID, NoWait: true}); err != nil {
+				d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
+				if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
+					// RSPLIB aborts an association it cannot answer on.
+					_ = s.Abort(sctp.AssocID(a.Assoc), nil)
+				}
+			}
+		case registrar.ActSendTo:
+			s := d.socket(a.Sock)
+			if _, err := s.SendTo(a.To.Addrs, a.To.Port, a.Data, sctp.SendInfo{PPID: a.PPID, NoWait: true}); err != nil {
+				key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
+				level := logging.LevelWarning
+				if d.sendErrorLogged[key] {
+					level = logging.LevelVerbose1
+				}
+				d.sendErrorLogged[key] = true
+				d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
+			}
+		case registrar.ActAbort:
+			_ = d.socket(a.Sock).Abort(sctp.AssocID(a.Assoc), nil)
+		case registrar.ActMulticastASAP:
+			if d.asapAnnounce != nil {
+				if _, err := d.asapAnnounce.Send(a.Data); err != nil {
+					d.log.Warningf("Unable to send announce: %v", err)
+				}
+			}
+		case registrar.ActMulticastENRP:
+			if d.enrpAnnounce != nil {
+				if _, err := d.enrpAnnounce.Send(a.Data); err != nil {
+					d.log.Warningf("Sending Presence via multicast failed: %v", err)
+				}
+			}
+		case registrar.ActRejoin:
+			d.rejoin()
+		case registrar.ActCSP:
+			d.sendCSP(a.CSP, false)
+		}
+	}
+}
+
+func (d *Daemon) socket(s registrar.Socket) *sctp.Socket {
+	if s == registrar.SocketASAP {
+		return d.asap
+	}
+	return d.enrp
+}
+
+func (d *Daemon) rejoin() {
+	if d.enrpIn == nil {
+		return
+	}
+	n, err := d.enrpIn.Rejoin()
+	if n == 0 {
+		if !d.lastRejoinWarn || d.log.Enabled(logging.LevelVerbose1) {
+			d.log.Warningf("Unable to join multicast group %v. Registrar will probably be unable to detect peers! (%v)", d.cfg.ENRPAnnounce.Group, err)
+		}
+		d.lastRejoinWarn = true
+		return
+	}
+	d.lastRejoinWarn = false
+}
+
+func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
+	if d.reporter == nil {
+		return
+	}
+	var r csp.Report
+	if final {
+		r = d.reporter.BuildFinal(time.Now())
+	} else {
+		d.log.Logf(logging.LevelVerbose4, "Sending a Component Status Protocol report...")
+		r = d.reporter.Build(time.Now(), csp.Snapshot{PoolElements: st.PEs, OwnedPoolElements: st.OwnedPEs,
+			Pools: st.Pools, Peers: st.Peers, Location: csp.Location(d.host, d.asapLocal)})
+	}
+	if err := d.reporter.Send(&r); err != nil {
+		if !d.cspWarned {
+			d.log.Warningf("Unable to send CSP report: %v", err)
+		}
+		d.cspWarned = true
+		return
+	}
+	d.cspWarned = false
+}
+
+// shutdown ends like RSPLIB's registrar: no RSerPool message, a final CSP
+// report, sockets closed.
+func (d *Daemon) shutdown() {
+	if d.reporter != nil {
+		d.sendCSP(nil, true)
+		d.reporter.Close()
+	}
+	d.closeSockets()
+	// Unblock readers that wait to hand over an event.
+	go func() {
+		for range d.events {
+		}
+	}()
+	d.readers.Wait()
+}
+
+func (d *Daemon) closeSockets() {
+	if d.enrpAnnounce != nil {
+		d.enrpAnnounce.Close()
+	}
+	if d.enrpIn != nil {
+		d.enrpIn.Close()
+	}
+	if d.enrp != nil {
+		d.enrp.Close()
+	}
+	if d.asapAnnounce != nil {
+		d.asapAnnounce.Close()
+	}
+	if d.asap != nil {
+		d.asap.Close()
+	}
+}
+
+// coreLog hands the core's log lines to the logger with the core's call
+// site.
+type coreLog struct{ l *logging.Logger }
+
+func (c coreLog) Enabled(level int) bool { return c.l.Enabled(logging.Level(level)) }
+
+func (c coreLog) Log(level int, msg string) { c.l.LogSkip(logging.Level(level), 2, msg) }
