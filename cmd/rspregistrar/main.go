@@ -38,10 +38,21 @@ type system struct {
 	probeSCTP func(ipv6 bool) error
 	resolve   config.Resolver
 	randomID  func() rserpool.RegistrarID
+	open      func(*config.Config, *logging.Logger, rserpool.RegistrarID) (registrarRunner, error)
+}
+
+// registrarRunner is a registrar with bound sockets (*daemon.Daemon).
+type registrarRunner interface {
+	Facts() config.Facts
+	Run(ctx context.Context, hup <-chan struct{}) error
 }
 
 func realSystem() system {
-	return system{probeSCTP: probeSCTP, resolve: config.DNSResolver, randomID: randomID}
+	return system{probeSCTP: probeSCTP, resolve: config.DNSResolver, randomID: randomID, open: openDaemon}
+}
+
+func openDaemon(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (registrarRunner, error) {
+	return daemon.Open(cfg, log, id)
 }
 
 // run is the whole program: args as os.Args, env as os.Environ; it returns
@@ -102,7 +113,7 @@ func runWith(sys system, args, env []string, stdout, stderr io.Writer) int {
 	if id == 0 {
 		id = sys.randomID()
 	}
-	d, err := daemon.Open(cfg, log, id)
+	d, err := sys.open(cfg, log, id)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1

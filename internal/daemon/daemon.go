@@ -73,6 +73,17 @@ type event struct {
 	assocEvent registrar.AssocEvent
 }
 
+// StartError is a failure to set the daemon up; Msg is RSPLIB's wording for
+// it, so that the one line an operator sees is the familiar one.
+type StartError struct {
+	Msg string
+	Err error
+}
+
+func (e *StartError) Error() string { return e.Msg + ": " + e.Err.Error() }
+
+func (e *StartError) Unwrap() error { return e.Err }
+
 // Open binds every socket the configuration asks for and builds the core.
 // id is the registrar id to use (already chosen when -identifier was 0).
 func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Daemon, error) {
@@ -91,16 +102,16 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Da
 	var err error
 	d.asap, d.asapAnnounce, err = openPair(cfg.ASAP, ipv4Only, cfg.ASAPAnnounce, cfg.AnnounceTTL, ifaces)
 	if err != nil {
-		return nil, fmt.Errorf("Unable to find suitable SCTP/UDP socket pair: %w", err)
+		return nil, &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
 	}
 	d.enrp, d.enrpAnnounce, err = openPair(cfg.ENRP, ipv4Only, cfg.ENRPAnnounce, cfg.AnnounceTTL, ifaces)
 	if err != nil {
-		return nil, fmt.Errorf("Unable to find suitable SCTP/UDP socket pair: %w", err)
+		return nil, &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
 	}
 	if cfg.ENRPAnnounce.Enabled {
 		d.enrpIn, err = announce.NewReceiver(announce.ReceiverConfig{Group: cfg.ENRPAnnounce.Group, Interfaces: ifaces})
 		if err != nil {
-			return nil, fmt.Errorf("Unable to bind input UDP socket for ENRP to address %v: %w", cfg.ENRPAnnounce.Group, err)
+			return nil, &StartError{fmt.Sprintf("ERROR: Unable to bind input UDP socket for ENRP to address %v", cfg.ENRPAnnounce.Group), err}
 		}
 		d.rejoin()
 	}
