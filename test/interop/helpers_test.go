@@ -37,20 +37,6 @@ func registrar(t *testing.T, addr string, asapPort int, args ...string) *sandbox
 	return p
 }
 
-// rsplibRegistrar starts RSPLIB's rspregistrar the same way.
-func rsplibRegistrar(t *testing.T, addr string, asapPort int, args ...string) *sandboxtest.Proc {
-	t.Helper()
-	all := append([]string{
-		fmt.Sprintf("-asap=%s:%d", addr, asapPort),
-		fmt.Sprintf("-enrp=%s:%d", addr, asapPort+1),
-		"-asapannounce=off", "-enrpannounce=off",
-		"-loglevel=4", "-logcolor=off",
-	}, args...)
-	p := sandboxtest.Start(t, nil, sandboxtest.Program(t, "rspregistrar"), all...)
-	p.WaitFor(t, `Registrar started`, 10*time.Second)
-	return p
-}
-
 // server starts RSPLIB's rspserver with the service and options given.
 func server(t *testing.T, args ...string) *sandboxtest.Proc {
 	t.Helper()
