@@ -8,7 +8,7 @@
 //   - pools, ordered by pool handle (length, then bytes);
 //   - per pool: an index of its PEs by identifier and a selection set, which
 //     is either ordered by the policy's sort key and sequence number or, for
-//     the weighted random policies, by identifier with subtree weight sums;
+//     the weighted random policies, by identifier with weight sums;
 //   - an ownership set ordered by (home registrar, PE id, pool handle), with
 //     PE counts and checksum accumulators per home registrar;
 //   - a connection set ordered by (association, PE id, pool handle) holding

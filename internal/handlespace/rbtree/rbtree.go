@@ -1,5 +1,5 @@
 // Package rbtree is an intrusive red-black tree, generic over the element type
-// and its ordering, optionally augmented with subtree weight sums so that
+// and its ordering, optionally augmented with left-subtree weight sums so that
 // weighted random selection runs in O(log n).
 //
 // The tree stores no nodes of its own: every element embeds one Links value
@@ -62,7 +62,7 @@ type Tree[T comparable, O Ops[T]] struct {
 }
 
 // Init prepares an empty tree. If ops implements Weigher, the tree maintains
-// subtree weight sums.
+// left-subtree weight sums and the total weight.
 func (t *Tree[T, O]) Init(ops O) {
 	var zero T
 	t.root, t.first, t.last, t.n, t.total, t.ops = zero, zero, zero, 0, 0, ops
@@ -532,7 +532,7 @@ func (t *Tree[T, O]) Reweighted(x T, old uint64) {
 
 // Check verifies every invariant: parent links, strict ordering, no red node
 // with a red child, equal black height on all paths, the element count and,
-// for augmented trees, every subtree sum. It is meant for tests.
+// for augmented trees, every left sum and the total. It is meant for tests.
 func (t *Tree[T, O]) Check() error {
 	var zero T
 	if t.root == zero {
