@@ -8,7 +8,7 @@
 //   - pools, ordered by pool handle (length, then bytes);
 //   - per pool: an index of its PEs by identifier and a selection set, which
 //     is either ordered by the policy's sort key and sequence number or, for
-//     the weighted random policies, by identifier with subtree weight sums;
+//     the weighted random policies, by identifier with weight sums;
 //   - an ownership set ordered by (home registrar, PE id, pool handle), with
 //     PE counts and checksum accumulators per home registrar;
 //   - a connection set ordered by (association, PE id, pool handle) holding
@@ -81,22 +81,28 @@ const flagMarked uint8 = 1
 // PE is a pool element in the handlespace. Read it through its methods; the
 // element data returned by Element must not be modified.
 type PE struct {
-	idx, sel, own, conn rbtree.Links[*PE]
-	pool                *pool
-	elem                rserpool.PoolElement
-	state               policy.State
+	// The fields a selection-set descent or comparison reads come first
+	// and fill one 64-byte span; the PE index links sit right before the
+	// identifier. Descents are bound by cache misses, so this matters.
+	sel rbtree.Links[*PE]
 	// key is the sort key in a sorted pool or the selection weight in a
 	// weighted pool (0 while the PE is excluded during a selection).
-	key      uint64
-	sum      uint64 // subtree weight sum of the weighted selection tree
-	timerTS  int64
-	timerPos uint32 // 1 + index in the timer queue; 0 = no timer
-	assoc    AssocID
-	checksum Checksum
-	unreach  uint32
-	timer    TimerCode
-	flags    uint8
-	colors   uint8
+	key   uint64
+	sum   uint64 // weights in the left subtree of the weighted selection tree
+	state policy.State
+
+	own, conn rbtree.Links[*PE]
+	pool      *pool
+	timerTS   int64
+	timerPos  uint32 // 1 + index in the timer queue; 0 = no timer
+	assoc     AssocID
+	checksum  Checksum
+	unreach   uint32
+	timer     TimerCode
+	flags     uint8
+	colors    uint8
+	idx       rbtree.Links[*PE]
+	elem      rserpool.PoolElement
 }
 
 // Element returns the PE's data as stored: identifier, home registrar,

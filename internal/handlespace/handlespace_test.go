@@ -356,7 +356,7 @@ func TestTimerHeapRandom(t *testing.T) {
 			for _, d := range due {
 				pe, _, ts, ok := h.PopDue(now)
 				if !ok || pe.ID() != rserpool.PEID(d.id) || ts != d.ts {
-					t.Fatalf("step %d: popped %v %d, want %d@%d", step, pe, ts, d.id, d.ts)
+					t.Fatalf("step %d: popped %s %d, want %d@%d", step, describe(pe), ts, d.id, d.ts)
 				}
 				delete(model, d.id)
 			}

@@ -99,14 +99,15 @@ func (h *Handlespace) selectWeighted(dst []*PE, p *pool, items, maxIncrement int
 		if i < maxIncrement {
 			p.pol.OnSelect(&x.elem.Policy, &x.state)
 		}
+		old := x.key
 		x.key = 0
-		p.weighted.Reweighted(x)
+		p.weighted.Reweighted(x, old)
 		dst = append(dst, x)
 	}
 	for _, x := range dst[start:] {
 		p.pol.OnLink(&x.elem.Policy, &x.state)
 		x.key = p.pol.Value(&x.elem.Policy, &x.state)
-		p.weighted.Reweighted(x)
+		p.weighted.Reweighted(x, 0)
 	}
 	return dst
 }

@@ -37,7 +37,7 @@ func (weightedOps) Links(x *PE) *rbtree.Links[*PE] { return &x.sel }
 func (weightedOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorSelection }
 func (weightedOps) Compare(a, b *PE) int           { return cmpID(a.elem.ID, b.elem.ID) }
 func (weightedOps) Weight(x *PE) uint64            { return x.key }
-func (weightedOps) Sum(x *PE) *uint64              { return &x.sum }
+func (weightedOps) LeftSum(x *PE) *uint64          { return &x.sum }
 
 // ownerOps orders the ownership set by (home, identifier, handle).
 type ownerOps struct{}

@@ -1,5 +1,5 @@
 // Package rbtree is an intrusive red-black tree, generic over the element type
-// and its ordering, optionally augmented with subtree weight sums so that
+// and its ordering, optionally augmented with left-subtree weight sums so that
 // weighted random selection runs in O(log n).
 //
 // The tree stores no nodes of its own: every element embeds one Links value
@@ -41,24 +41,31 @@ type Ops[T comparable] interface {
 type Weigher[T comparable] interface {
 	// Weight is the element's own weight.
 	Weight(x T) uint64
-	// Sum points to the element's subtree weight sum, which the tree
-	// maintains.
-	Sum(x T) *uint64
+	// LeftSum points to the sum of the weights in the element's left
+	// subtree, which the tree maintains. Keeping the left sum in the node
+	// itself, rather than each node's own subtree sum, lets a weighted
+	// descent read only the nodes on its path: one cache miss per level
+	// instead of two.
+	LeftSum(x T) *uint64
 }
 
 // Tree is a red-black tree. The zero value is not usable; call Init.
 type Tree[T comparable, O Ops[T]] struct {
 	root T
-	n    int
-	ops  O
-	w    Weigher[T] // nil if the tree is not augmented
+	// first and last are cached: selection sets mostly take from the front
+	// and re-append at the back, which then costs amortised O(1).
+	first, last T
+	n           int
+	total       uint64 // sum of all weights (augmented trees)
+	ops         O
+	w           Weigher[T] // nil if the tree is not augmented
 }
 
 // Init prepares an empty tree. If ops implements Weigher, the tree maintains
-// subtree weight sums.
+// left-subtree weight sums and the total weight.
 func (t *Tree[T, O]) Init(ops O) {
 	var zero T
-	t.root, t.n, t.ops = zero, 0, ops
+	t.root, t.first, t.last, t.n, t.total, t.ops = zero, zero, zero, 0, 0, ops
 	t.w, _ = any(ops).(Weigher[T])
 }
 
@@ -93,25 +100,14 @@ func (t *Tree[T, O]) setRed(x T, red bool) {
 	}
 }
 
-func (t *Tree[T, O]) sum(x T) uint64 {
+// addUp adds d (modulo 2^64) to the left sums of x's ancestors that have x
+// in their left subtree.
+func (t *Tree[T, O]) addUp(x T, d uint64) {
 	var zero T
-	if x == zero {
-		return 0
-	}
-	return *t.w.Sum(x)
-}
-
-// fixSum recomputes x's subtree sum from its children.
-func (t *Tree[T, O]) fixSum(x T) {
-	l := t.ops.Links(x)
-	*t.w.Sum(x) = t.sum(l.left) + t.w.Weight(x) + t.sum(l.right)
-}
-
-// fixSumsUp recomputes the sums of x and all its ancestors.
-func (t *Tree[T, O]) fixSumsUp(x T) {
-	var zero T
-	for ; x != zero; x = t.ops.Links(x).parent {
-		t.fixSum(x)
+	for p := t.ops.Links(x).parent; p != zero; x, p = p, t.ops.Links(p).parent {
+		if t.ops.Links(p).left == x {
+			*t.w.LeftSum(p) += d
+		}
 	}
 }
 
@@ -119,34 +115,51 @@ func (t *Tree[T, O]) fixSumsUp(x T) {
 // Insert returns it and false and leaves the tree unchanged.
 func (t *Tree[T, O]) Insert(x T) (T, bool) {
 	var zero T
-	parent, cur, c := zero, t.root, 0
-	for cur != zero {
-		parent = cur
-		c = t.ops.Compare(x, cur)
-		switch {
-		case c < 0:
-			cur = t.ops.Links(cur).left
-		case c > 0:
-			cur = t.ops.Links(cur).right
-		default:
-			return cur, false
+	parent, c := zero, 0
+	switch {
+	case t.root == zero:
+	case t.ops.Compare(x, t.last) > 0:
+		// Appending: the last element has no right child.
+		parent, c = t.last, 1
+	case t.ops.Compare(x, t.first) < 0:
+		parent, c = t.first, -1
+	default:
+		for cur := t.root; cur != zero; {
+			parent = cur
+			c = t.ops.Compare(x, cur)
+			switch {
+			case c < 0:
+				cur = t.ops.Links(cur).left
+			case c > 0:
+				cur = t.ops.Links(cur).right
+			default:
+				return cur, false
+			}
 		}
 	}
 	l := t.ops.Links(x)
 	l.left, l.right, l.parent = zero, zero, parent
 	switch {
 	case parent == zero:
-		t.root = x
+		t.root, t.first, t.last = x, x, x
 	case c < 0:
 		t.ops.Links(parent).left = x
+		if parent == t.first {
+			t.first = x
+		}
 	default:
 		t.ops.Links(parent).right = x
+		if parent == t.last {
+			t.last = x
+		}
 	}
 	t.setRed(x, true)
 	t.n++
 	if t.w != nil {
-		*t.w.Sum(x) = t.w.Weight(x)
-		t.fixSumsUp(parent)
+		w := t.w.Weight(x)
+		*t.w.LeftSum(x) = 0
+		t.total += w
+		t.addUp(x, w)
 	}
 	t.insertFixup(x)
 	return x, true
@@ -199,9 +212,8 @@ func (t *Tree[T, O]) insertFixup(x T) {
 	t.setRed(t.root, false)
 }
 
-// rotateLeft moves x's right child up into x's place. Sums stay correct
-// because the pair's combined subtree is unchanged: only the two rotated
-// nodes need recomputing, lower one first.
+// rotateLeft moves x's right child up into x's place. Only the left sum of
+// the node that moves up changes: it gains x and x's left subtree.
 func (t *Tree[T, O]) rotateLeft(x T) {
 	var zero T
 	xl := t.ops.Links(x)
@@ -216,8 +228,7 @@ func (t *Tree[T, O]) rotateLeft(x T) {
 	yl.left = x
 	xl.parent = y
 	if t.w != nil {
-		t.fixSum(x)
-		t.fixSum(y)
+		*t.w.LeftSum(y) += *t.w.LeftSum(x) + t.w.Weight(x)
 	}
 }
 
@@ -235,8 +246,8 @@ func (t *Tree[T, O]) rotateRight(x T) {
 	yl.right = x
 	xl.parent = y
 	if t.w != nil {
-		t.fixSum(x)
-		t.fixSum(y)
+		// x lost y and y's left subtree from its left side.
+		*t.w.LeftSum(x) -= *t.w.LeftSum(y) + t.w.Weight(y)
 	}
 }
 
@@ -258,9 +269,23 @@ func (t *Tree[T, O]) replaceChild(parent, old, n T) {
 // Remove unlinks x, which must be in the tree, and clears its links.
 func (t *Tree[T, O]) Remove(z T) {
 	var zero T
+	if z == t.first {
+		t.first = t.Next(z)
+	}
+	if z == t.last {
+		t.last = t.Prev(z)
+	}
 	zl := t.ops.Links(z)
 	var x, xParent T
 	removedRed := t.red(z)
+	if t.w != nil {
+		// From here on z weighs nothing for its ancestors; moving empty
+		// subtrees around then needs no further sum updates except for
+		// the successor below.
+		wz := t.w.Weight(z)
+		t.total -= wz
+		t.addUp(z, -wz)
+	}
 	switch {
 	case zl.left == zero:
 		x, xParent = zl.right, zl.parent
@@ -272,6 +297,13 @@ func (t *Tree[T, O]) Remove(z T) {
 		y := zl.right
 		for l := t.ops.Links(y).left; l != zero; l = t.ops.Links(y).left {
 			y = l
+		}
+		var wy uint64
+		if t.w != nil {
+			// Take the successor out of its ancestors' sums; it is added
+			// back at z's place below.
+			wy = t.w.Weight(y)
+			t.addUp(y, -wy)
 		}
 		yl := t.ops.Links(y)
 		removedRed = t.red(y)
@@ -288,9 +320,10 @@ func (t *Tree[T, O]) Remove(z T) {
 		yl.left = zl.left
 		t.ops.Links(yl.left).parent = y
 		t.setRed(y, t.red(z))
-	}
-	if t.w != nil {
-		t.fixSumsUp(xParent)
+		if t.w != nil {
+			*t.w.LeftSum(y) = *t.w.LeftSum(z)
+			t.addUp(y, wy)
+		}
 	}
 	if !removedRed {
 		t.removeFixup(x, xParent)
@@ -378,30 +411,10 @@ func (t *Tree[T, O]) removeFixup(x, parent T) {
 }
 
 // First returns the smallest element (zero if empty).
-func (t *Tree[T, O]) First() T {
-	var zero T
-	x := t.root
-	if x == zero {
-		return zero
-	}
-	for l := t.ops.Links(x).left; l != zero; l = t.ops.Links(x).left {
-		x = l
-	}
-	return x
-}
+func (t *Tree[T, O]) First() T { return t.first }
 
 // Last returns the largest element (zero if empty).
-func (t *Tree[T, O]) Last() T {
-	var zero T
-	x := t.root
-	if x == zero {
-		return zero
-	}
-	for r := t.ops.Links(x).right; r != zero; r = t.ops.Links(x).right {
-		x = r
-	}
-	return x
-}
+func (t *Tree[T, O]) Last() T { return t.last }
 
 // Next returns the element following x (zero if x is the last).
 func (t *Tree[T, O]) Next(x T) T {
@@ -475,12 +488,7 @@ func (t *Tree[T, O]) After(probe func(T) int) T {
 }
 
 // Sum returns the total weight of an augmented tree (0 otherwise).
-func (t *Tree[T, O]) Sum() uint64 {
-	if t.w == nil {
-		return 0
-	}
-	return t.sum(t.root)
-}
+func (t *Tree[T, O]) Sum() uint64 { return t.total }
 
 // SelectByWeight returns the element whose cumulative weight range, in tree
 // order, contains r: the element e with prefix(e) <= r < prefix(e)+weight(e).
@@ -493,7 +501,7 @@ func (t *Tree[T, O]) SelectByWeight(r uint64) T {
 	x := t.root
 	for x != zero {
 		l := t.ops.Links(x)
-		ls := t.sum(l.left)
+		ls := *t.w.LeftSum(x)
 		if r < ls {
 			x = l.left
 			continue
@@ -510,33 +518,52 @@ func (t *Tree[T, O]) SelectByWeight(r uint64) T {
 }
 
 // Reweighted must be called after the weight of x, which is in the tree,
-// changed; it recomputes the sums from x up to the root in O(log n).
-func (t *Tree[T, O]) Reweighted(x T) {
-	if t.w != nil {
-		t.fixSumsUp(x)
+// changed from old; it adds the difference to the total and to the left sums
+// of its ancestors in O(log n), touching only the nodes on that path.
+// (Modulo 2^64 arithmetic keeps the sums exact as long as the true sums fit.)
+func (t *Tree[T, O]) Reweighted(x T, old uint64) {
+	if t.w == nil {
+		return
 	}
+	d := t.w.Weight(x) - old
+	t.total += d
+	t.addUp(x, d)
 }
 
 // Check verifies every invariant: parent links, strict ordering, no red node
 // with a red child, equal black height on all paths, the element count and,
-// for augmented trees, every subtree sum. It is meant for tests.
+// for augmented trees, every left sum and the total. It is meant for tests.
 func (t *Tree[T, O]) Check() error {
 	var zero T
 	if t.root == zero {
-		if t.n != 0 {
-			return fmt.Errorf("empty tree has count %d", t.n)
+		if t.n != 0 || t.first != zero || t.last != zero {
+			return fmt.Errorf("empty tree has count %d or cached elements", t.n)
 		}
 		return nil
 	}
 	if t.ops.Links(t.root).parent != zero {
 		return errors.New("root has a parent")
 	}
+	lo, hi := t.root, t.root
+	for l := t.ops.Links(lo).left; l != zero; l = t.ops.Links(lo).left {
+		lo = l
+	}
+	for r := t.ops.Links(hi).right; r != zero; r = t.ops.Links(hi).right {
+		hi = r
+	}
+	if lo != t.first || hi != t.last {
+		return errors.New("cached first or last element is wrong")
+	}
 	if t.red(t.root) {
 		return errors.New("root is red")
 	}
 	count := 0
-	if _, err := t.check(t.root, &count); err != nil {
+	var total uint64
+	if _, err := t.check(t.root, &count, &total); err != nil {
 		return err
+	}
+	if t.w != nil && total != t.total {
+		return fmt.Errorf("total weight %d, want %d", t.total, total)
 	}
 	if count != t.n {
 		return fmt.Errorf("counted %d elements, Len is %d", count, t.n)
@@ -555,8 +582,9 @@ func (t *Tree[T, O]) Check() error {
 	return nil
 }
 
-// check returns the black height of the subtree at x.
-func (t *Tree[T, O]) check(x T, count *int) (int, error) {
+// check returns the black height of the subtree at x and adds its weight
+// to sum.
+func (t *Tree[T, O]) check(x T, count *int, sum *uint64) (int, error) {
 	var zero T
 	if x == zero {
 		return 1, nil
@@ -580,11 +608,12 @@ func (t *Tree[T, O]) check(x T, count *int) (int, error) {
 	if l.right != zero && t.ops.Compare(l.right, x) <= 0 {
 		return 0, errors.New("right child not larger")
 	}
-	hl, err := t.check(l.left, count)
+	var left uint64
+	hl, err := t.check(l.left, count, &left)
 	if err != nil {
 		return 0, err
 	}
-	hr, err := t.check(l.right, count)
+	hr, err := t.check(l.right, count, sum)
 	if err != nil {
 		return 0, err
 	}
@@ -592,9 +621,10 @@ func (t *Tree[T, O]) check(x T, count *int) (int, error) {
 		return 0, fmt.Errorf("black heights differ: %d vs %d", hl, hr)
 	}
 	if t.w != nil {
-		if want := t.sum(l.left) + t.w.Weight(x) + t.sum(l.right); *t.w.Sum(x) != want {
-			return 0, fmt.Errorf("subtree sum %d, want %d", *t.w.Sum(x), want)
+		if *t.w.LeftSum(x) != left {
+			return 0, fmt.Errorf("left subtree sum %d, want %d", *t.w.LeftSum(x), left)
 		}
+		*sum += left + t.w.Weight(x)
 	}
 	if !t.red(x) {
 		hl++

@@ -16,19 +16,21 @@ type item struct {
 
 type plainOps struct{}
 
-func (plainOps) Links(x *item) *Links[*item]       { return &x.links }
-func (plainOps) Color(x *item) (*uint8, uint8)     { return &x.color, 1 }
-func (plainOps) Compare(a, b *item) int            { return cmpInt(a.key, b.key) }
-func (weightOps) Links(x *item) *Links[*item]      { return &x.links }
-func (weightOps) Color(x *item) (*uint8, uint8)    { return &x.color, 4 }
-func (weightOps) Compare(a, b *item) int           { return cmpInt(a.key, b.key) }
-func (weightOps) Weight(x *item) uint64            { return x.weight }
-func (weightOps) Sum(x *item) *uint64              { return &x.sum }
+func (plainOps) Links(x *item) *Links[*item]   { return &x.links }
+func (plainOps) Color(x *item) (*uint8, uint8) { return &x.color, 1 }
+func (plainOps) Compare(a, b *item) int        { return cmpInt(a.key, b.key) }
+
+type weightOps struct{}
+
+func (weightOps) Links(x *item) *Links[*item]   { return &x.links }
+func (weightOps) Color(x *item) (*uint8, uint8) { return &x.color, 4 }
+func (weightOps) Compare(a, b *item) int        { return cmpInt(a.key, b.key) }
+func (weightOps) Weight(x *item) uint64         { return x.weight }
+func (weightOps) LeftSum(x *item) *uint64       { return &x.sum }
+
 func cmpInt(a, b int) int                          { return a - b }
 func probeFor(k int) func(*item) int               { return func(x *item) int { return cmpInt(k, x.key) } }
 func keysOf[O Ops[*item]](t *Tree[*item, O]) []int { return collect(t, t.First(), t.Next) }
-
-type weightOps struct{}
 
 func collect[O Ops[*item]](t *Tree[*item, O], start *item, step func(*item) *item) []int {
 	var out []int
@@ -138,8 +140,9 @@ func TestTreeAgainstModel(t *testing.T) {
 					}
 				case op < 9 && tt.weighted: // reweight in place
 					if present {
+						old := m[i].weight
 						m[i].weight = rng.Uint64N(tt.maxW + 1)
-						wt.Reweighted(m[i])
+						wt.Reweighted(m[i], old)
 					}
 				default: // weighted selection
 					if tt.weighted && len(m) > 0 {
