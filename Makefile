@@ -8,7 +8,7 @@ GO       ?= go
 BIN      := bin/rspregistrar
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
-FUZZTIME ?= 3s
+FUZZTIME ?= 2000x
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 

@@ -121,3 +121,43 @@ func hexIDs(ids []uint32) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// rsplibRegistrar starts RSPLIB's rspregistrar the same way as registrar.
+func rsplibRegistrar(t *testing.T, addr string, asapPort int, args ...string) *sandboxtest.Proc {
+	t.Helper()
+	all := append([]string{
+		fmt.Sprintf("-asap=%s:%d", addr, asapPort),
+		fmt.Sprintf("-enrp=%s:%d", addr, asapPort+1),
+		"-asapannounce=off", "-enrpannounce=off",
+		"-loglevel=4", "-logcolor=off",
+	}, args...)
+	p := sandboxtest.Start(t, nil, sandboxtest.Program(t, "rspregistrar"), all...)
+	p.WaitFor(t, `Registrar started`, 10*time.Second)
+	return p
+}
+
+// waitDump polls hsdump until cond holds for the handlespace it shows.
+func waitDump(t *testing.T, enrp string, timeout time.Duration, what string, cond func(*sandboxtest.Dump) bool) *sandboxtest.Dump {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		d := sandboxtest.HSDump(t, enrp)
+		if cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not seen in hsdump of %s within %v:\n%s", what, enrp, timeout, d.Raw)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// homeOf returns the home registrar of PE id in pool, 0 if absent.
+func homeOf(d *sandboxtest.Dump, pool string, id uint32) uint32 {
+	for _, pe := range d.Pools[pool] {
+		if pe.ID == id {
+			return pe.Home
+		}
+	}
+	return 0
+}

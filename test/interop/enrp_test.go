@@ -1,0 +1,143 @@
+package interop
+
+import (
+	"fmt"
+	"io"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
+)
+
+const (
+	ourID   = 0x0A0A0A0A
+	rsplibA = 0x0B0B0B0B
+	rsplibB = 0x0C0C0C0C
+)
+
+// Our registrar and an RSPLIB registrar peer statically: a PE registered at
+// either shows in the other's hsdump with the right home, and a PU asking
+// either reaches a PE homed at the other.
+func TestSandboxPeeringWithRSPLIB(t *testing.T) {
+	sandboxtest.Require(t)
+	ours := registrar(t, addr1, 4000, fmt.Sprintf("-identifier=%#x", ourID), "-peer="+addr2+":4001")
+	theirs := rsplibRegistrar(t, addr2, 4000, fmt.Sprintf("-identifier=%#x", rsplibA), "-peer="+addr1+":4001")
+	server(t, "-echo", "-poolhandle=AtOurs", "-registrar="+addr1+":4000")
+	idOurs := registered(t, ours, "AtOurs", 15*time.Second)
+	server(t, "-echo", "-poolhandle=AtTheirs", "-registrar="+addr2+":4000")
+	idTheirs := registered(t, theirs, "AtTheirs", 15*time.Second)
+
+	both := func(d *sandboxtest.Dump) bool {
+		return homeOf(d, "AtOurs", idOurs) == ourID && homeOf(d, "AtTheirs", idTheirs) == rsplibA
+	}
+	waitDump(t, addr1+":4001", 20*time.Second, "both PEs at our registrar", both)
+	waitDump(t, addr2+":4001", 20*time.Second, "both PEs at RSPLIB's registrar", both)
+
+	for _, at := range []string{addr1, addr2} {
+		for _, pool := range []string{"AtOurs", "AtTheirs"} {
+			pr, pw := io.Pipe()
+			term := sandboxtest.Start(t, pr, sandboxtest.Program(t, "rspterminal"), "-poolhandle="+pool,
+				"-registrar="+at+":4000", "-loglevel=0")
+			line := "via-" + at + "-to-" + pool
+			io.WriteString(pw, line+"\n")
+			term.WaitFor(t, `from PE \$[0-9a-f]{8}> `+line, 15*time.Second)
+			pw.Close()
+			term.Kill()
+		}
+	}
+}
+
+// The RSPLIB registrar dies: we take its PE over (in a scope of two, which
+// RSPLIB itself never completes), and the real PE accepts us as its new home
+// and keeps working.
+func TestSandboxWeTakeOverFromDeadRSPLIB(t *testing.T) {
+	sandboxtest.Require(t)
+	ours := registrar(t, addr1, 4010, fmt.Sprintf("-identifier=%#x", ourID), "-peer="+addr2+":4011")
+	theirs := rsplibRegistrar(t, addr2, 4010, fmt.Sprintf("-identifier=%#x", rsplibA), "-peer="+addr1+":4011")
+	pe := server(t, "-echo", "-loglevel=4", "-registrar="+addr2+":4010")
+	id := registered(t, theirs, "EchoPool", 15*time.Second)
+	waitDump(t, addr1+":4011", 20*time.Second, "the PE homed at RSPLIB", func(d *sandboxtest.Dump) bool {
+		return homeOf(d, "EchoPool", id) == rsplibA
+	})
+	theirs.Signal(syscall.SIGKILL)
+	ours.WaitFor(t, `Takeover of peer \$0b0b0b0b completed`, 30*time.Second)
+	pe.WaitFor(t, `Home registrar is \$0a0a0a0a`, 15*time.Second)
+	waitDump(t, addr1+":4011", 20*time.Second, "the PE homed at us", func(d *sandboxtest.Dump) bool {
+		return homeOf(d, "EchoPool", id) == ourID
+	})
+	// It keeps working: it still answers our keep-alives 15 s later and a
+	// PU reaches it through us.
+	time.Sleep(15 * time.Second)
+	if d := sandboxtest.HSDump(t, addr1+":4011"); homeOf(d, "EchoPool", id) != ourID {
+		t.Fatalf("the PE was lost after the takeover:\n%s", d.Raw)
+	}
+	pr, pw := io.Pipe()
+	term := sandboxtest.Start(t, pr, sandboxtest.Program(t, "rspterminal"), "-poolhandle=EchoPool",
+		"-registrar="+addr1+":4010", "-loglevel=0")
+	io.WriteString(pw, "after-takeover\n")
+	term.WaitFor(t, `from PE \$[0-9a-f]{8}> after-takeover`, 15*time.Second)
+	pw.Close()
+}
+
+// Our registrar dies in a scope of three: the RSPLIB registrars complete the
+// takeover of our PE.
+func TestSandboxRSPLIBTakesOverFromUs(t *testing.T) {
+	sandboxtest.Require(t)
+	ours := registrar(t, addr1, 4020, fmt.Sprintf("-identifier=%#x", ourID), "-peer="+addr2+":4021", "-peer="+addr3+":4021")
+	a := rsplibRegistrar(t, addr2, 4020, fmt.Sprintf("-identifier=%#x", rsplibA), "-peer="+addr1+":4021", "-peer="+addr3+":4021")
+	b := rsplibRegistrar(t, addr3, 4020, fmt.Sprintf("-identifier=%#x", rsplibB), "-peer="+addr1+":4021", "-peer="+addr2+":4021")
+	pe := server(t, "-echo", "-loglevel=4", "-registrar="+addr1+":4020")
+	id := registered(t, ours, "EchoPool", 15*time.Second)
+	for _, at := range []string{addr2, addr3} {
+		waitDump(t, at+":4021", 20*time.Second, "our PE at "+at, func(d *sandboxtest.Dump) bool {
+			return homeOf(d, "EchoPool", id) == ourID
+		})
+	}
+	ours.Signal(syscall.SIGKILL)
+	// The lower id wins the takeover.
+	a.WaitFor(t, `Takeover of peer \$0a0a0a0a completed`, 40*time.Second)
+	pe.WaitFor(t, `Home registrar is \$0b0b0b0b`, 15*time.Second)
+	waitDump(t, addr3+":4021", 40*time.Second, "the PE homed at RSPLIB's winner", func(d *sandboxtest.Dump) bool {
+		return homeOf(d, "EchoPool", id) == rsplibA
+	})
+	if b.Appears(`Takeover of peer \$0a0a0a0a completed`, time.Second) {
+		t.Fatal("both RSPLIB registrars completed a takeover")
+	}
+}
+
+// Our registrar and an RSPLIB registrar find each other by ENRP multicast
+// alone and share their handlespace.
+func TestSandboxPeersByMulticast(t *testing.T) {
+	sandboxtest.Require(t)
+	ours := registrar(t, addr1, 4030, fmt.Sprintf("-identifier=%#x", ourID), "-enrpannounce=auto")
+	theirs := rsplibRegistrar(t, addr2, 4030, fmt.Sprintf("-identifier=%#x", rsplibA), "-enrpannounce=auto")
+	server(t, "-echo", "-poolhandle=AtOurs", "-registrar="+addr1+":4030")
+	idOurs := registered(t, ours, "AtOurs", 15*time.Second)
+	server(t, "-echo", "-poolhandle=AtTheirs", "-registrar="+addr2+":4030")
+	idTheirs := registered(t, theirs, "AtTheirs", 15*time.Second)
+	both := func(d *sandboxtest.Dump) bool {
+		return homeOf(d, "AtOurs", idOurs) == ourID && homeOf(d, "AtTheirs", idTheirs) == rsplibA
+	}
+	waitDump(t, addr1+":4031", 30*time.Second, "both PEs at our registrar", both)
+	waitDump(t, addr2+":4031", 30*time.Second, "both PEs at RSPLIB's registrar", both)
+}
+
+// hsdump against our registrar pages through more PEs than fit into one
+// Handle Table Response.
+func TestSandboxHSDumpPaging(t *testing.T) {
+	sandboxtest.Require(t)
+	reg := registrar(t, addr1, 4040, "-maxelementsperhtrequest=2")
+	const n = 7
+	for i := 0; i < n; i++ {
+		pool := "EchoPool"
+		if i%2 == 1 {
+			pool = "OtherPool"
+		}
+		server(t, "-echo", "-poolhandle="+pool, "-registrar="+addr1+":4040")
+	}
+	waitDump(t, addr1+":4041", 30*time.Second, fmt.Sprintf("%d PEs", n), func(d *sandboxtest.Dump) bool {
+		return d.PEs() == n && len(d.Pools["EchoPool"]) == 4 && len(d.Pools["OtherPool"]) == 3
+	})
+	reg.WaitFor(t, `Got HandleTableRequest|Sending HandleTableResponse`, time.Second)
+}
