@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
-	"os/exec"
-	"strings"
+	"regexp"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,7 +79,7 @@ func TestSandboxRSPLIBRegistrarAnnounces(t *testing.T) {
 	registrar := sandboxtest.Program(t, "rspregistrar")
 	enrp := startReceiver(t, ReceiverConfig{Group: enrpGroup})
 	asap := startReceiver(t, ReceiverConfig{Group: asapGroup})
-	start(t, registrar, "-identifier=0x5eedc0de", "-asap=198.18.0.1:3863", "-enrp=198.18.0.1:9901", "-loglevel=4")
+	sandboxtest.Start(t, nil, registrar, "-identifier=0x5eedc0de", "-asap=198.18.0.1:3863", "-enrp=198.18.0.1:9901", "-loglevel=4")
 
 	d := enrp.next(t)
 	if len(d.payload) < 12 || d.payload[0] != 0x01 || !bytes.Equal([]byte(d.payload[4:8]), []byte{0x5e, 0xed, 0xc0, 0xde}) {
@@ -110,9 +108,9 @@ func TestSandboxRSPServerFollowsOurAnnounce(t *testing.T) {
 	sandboxtest.Require(t)
 	registrar := sandboxtest.Program(t, "rspregistrar")
 	rspserver := sandboxtest.Program(t, "rspserver")
-	pr := start(t, registrar, "-identifier=0x5eedc0de", "-asap=198.18.0.1:3863", "-enrp=198.18.0.1:9901",
+	pr := sandboxtest.Start(t, nil, registrar, "-identifier=0x5eedc0de", "-asap=198.18.0.1:3863", "-enrp=198.18.0.1:9901",
 		"-asapannounce=off", "-enrpannounce=off", "-loglevel=4")
-	pr.waitFor(t, "Registrar started")
+	pr.WaitFor(t, regexp.QuoteMeta("Registrar started"), liveness)
 
 	s, err := NewSender(SenderConfig{Group: asapGroup, Port: 3863})
 	if err != nil {
@@ -140,68 +138,9 @@ func TestSandboxRSPServerFollowsOurAnnounce(t *testing.T) {
 	}()
 	defer func() { close(stop); wg.Wait() }()
 
-	pe := start(t, rspserver, "-echo", "-loglevel=3")
-	pe.waitFor(t, "Connected to registrar $5eedc0de")
-	pr.waitFor(t, "Successfully registered EchoPool/")
-}
-
-// proc is a program started by a sandbox test, with its output collected.
-type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-func start(t *testing.T, name string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(name, args...), done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-		if t.Failed() {
-			t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), p.output())
-		}
-	})
-	return p
-}
-
-// waitFor waits until the output contains s; it fails the test when the
-// program exits first or after liveness.
-func (p *proc) waitFor(t *testing.T, s string) {
-	t.Helper()
-	deadline := time.Now().Add(liveness)
-	for !strings.Contains(p.output(), s) {
-		select {
-		case <-p.done:
-			if strings.Contains(p.output(), s) {
-				return
-			}
-			t.Fatalf("%s exited before printing %q", p.cmd.Path, s)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not print %q", p.cmd.Path, s)
-		}
-	}
+	pe := sandboxtest.Start(t, nil, rspserver, "-echo", "-loglevel=3")
+	pe.WaitFor(t, regexp.QuoteMeta("Connected to registrar $5eedc0de"), liveness)
+	pr.WaitFor(t, regexp.QuoteMeta("Successfully registered EchoPool/"), liveness)
 }
 
 // next returns the next datagram.

@@ -1,7 +1,6 @@
 package csp
 
 import (
-	"bytes"
 	"net"
 	"net/netip"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,66 +20,6 @@ import (
 // liveness bounds how long a sandbox test waits for something that should
 // happen; it is a hang guard, not a performance assertion.
 const liveness = 60 * time.Second
-
-// proc is a program started by a sandbox test, with its output collected.
-type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-func start(t *testing.T, name string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(name, args...), done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-		if t.Failed() {
-			out := p.output()
-			if len(out) > 4000 {
-				out = "..." + out[len(out)-4000:]
-			}
-			t.Logf("output of %s %s:\n%q", name, strings.Join(args, " "), out)
-		}
-	})
-	return p
-}
-
-// until calls f every interval until it returns true; it fails the test
-// after liveness or when the process exits.
-func (p *proc) until(t *testing.T, what string, interval time.Duration, f func(out string) bool) {
-	t.Helper()
-	deadline := time.Now().Add(liveness)
-	for !f(p.output()) {
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited while waiting for %s", p.cmd.Path, what)
-		case <-time.After(interval):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-	}
-}
 
 // TestSandboxCSPMonitor sends our registrar reports to RSPLIB's cspmonitor
 // and checks that it lists the registrar with our identifier, location,
@@ -101,7 +39,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	// probes to port 2961: before the reports until it counts one, after
 	// them until it has counted every report.
 	capFile := filepath.Join(t.TempDir(), "csp.pcapng")
-	capture := start(t, dumpcap, "-i", "lo", "-f", "udp port 2960 or udp port 2961", "-w", capFile)
+	capture := sandboxtest.Start(t, nil, dumpcap, "-i", "lo", "-f", "udp port 2960 or udp port 2961", "-w", capFile)
 	// Unconnected, so that ICMP port-unreachable does not fail the next write.
 	probe, err := net.ListenUDP("udp4", nil)
 	if err != nil {
@@ -110,7 +48,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	defer probe.Close()
 	probeDst := netip.MustParseAddrPort("127.0.0.1:2961")
 	captured := 0
-	capture.until(t, "dumpcap to capture", 100*time.Millisecond, func(out string) bool {
+	capture.Until(t, "dumpcap to capture", liveness, func(out string) bool {
 		if packetsCounted(out) > 0 {
 			return true
 		}
@@ -121,7 +59,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		return false
 	})
 
-	monitor := start(t, cspmonitor, "-full", "-updateinterval=100")
+	monitor := sandboxtest.Start(t, nil, cspmonitor, "-full", "-updateinterval=100")
 
 	host, err := os.Hostname()
 	if err != nil {
@@ -145,7 +83,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		"   -> PR $33333333 ENRP/SCTP       \x1b[0K",
 	}
 	sent := 0
-	monitor.until(t, "cspmonitor to show our registrar", 100*time.Millisecond, func(out string) bool {
+	monitor.Until(t, "cspmonitor to show our registrar", liveness, func(out string) bool {
 		for _, w := range want {
 			if !strings.Contains(out, w) {
 				r := rep.Build(time.Now(), snap)
@@ -160,12 +98,12 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	})
 
 	final := rep.BuildFinal(time.Now())
-	mark := len(monitor.output())
+	mark := len(monitor.Output())
 	if err := rep.Send(&final); err != nil {
 		t.Fatal(err)
 	}
 	sent++
-	monitor.until(t, "cspmonitor to drop our registrar", 100*time.Millisecond, func(out string) bool {
+	monitor.Until(t, "cspmonitor to drop our registrar", liveness, func(out string) bool {
 		return strings.Contains(out[mark:], "Current Component Status -- \x1b[31;1m0 PRs")
 	})
 
@@ -174,7 +112,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	// buffering), then read it back: one line per report with the fields of
 	// tshark's CSP dissector, plus any malformed-packet or expert markers.
 	captured += sent
-	capture.until(t, "dumpcap to count all datagrams", 100*time.Millisecond, func(out string) bool {
+	capture.Until(t, "dumpcap to count all datagrams", liveness, func(out string) bool {
 		if packetsCounted(out) >= captured {
 			return true
 		}
@@ -183,12 +121,8 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		}
 		return false
 	})
-	capture.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-capture.done:
-	case <-time.After(liveness):
-		t.Fatal("dumpcap did not stop")
-	}
+	capture.Signal(syscall.SIGINT)
+	capture.Wait(t, liveness)
 	fields := []string{
 		"componentstatusprotocol.message_flags",
 		"componentstatusprotocol.message_length",
@@ -227,7 +161,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		}
 	}
 	t.Logf("%d reports sent; cspmonitor showed them and tshark decoded them; last monitor screen:\n%s",
-		sent, lastScreen(monitor.output()[:mark]))
+		sent, lastScreen(monitor.Output()[:mark]))
 }
 
 // packetsCounted is the last "Packets: N" progress count dumpcap printed.

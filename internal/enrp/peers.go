@@ -1,6 +1,7 @@
 package enrp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -262,11 +263,14 @@ func peerLess(a, b *Peer) bool {
 func CompareTransports(a, b *rserpool.Transport) int {
 	switch {
 	case a.Port != b.Port:
-		return cmp(int(a.Port), int(b.Port))
+		return cmp.Compare(a.Port, b.Port)
 	case a.ControlChannel != b.ControlChannel:
-		return cmp(b2i(a.ControlChannel), b2i(b.ControlChannel))
+		if a.ControlChannel {
+			return 1
+		}
+		return -1
 	case len(a.Addrs) != len(b.Addrs):
-		return cmp(len(a.Addrs), len(b.Addrs))
+		return cmp.Compare(len(a.Addrs), len(b.Addrs))
 	}
 	for i := range a.Addrs {
 		if c := a.Addrs[i].Unmap().Compare(b.Addrs[i].Unmap()); c != 0 {
@@ -358,21 +362,4 @@ func (l *PeerList) String() string {
 		fmt.Fprintf(&b, "  - %s timer=%s\n", p, p.Timer)
 	}
 	return b.String()
-}
-
-func cmp(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -390,16 +390,17 @@ func (c *Core) encode(m wire.Message) []byte {
 		return nil
 	}
 	c.buf = b
-	c.countSent(m)
+	count(&c.Stats.Sent, m)
 	return b[start:len(b):len(b)]
 }
 
-func (c *Core) countSent(m wire.Message) {
+// count adds a message to a per-protocol, per-type counter table.
+func count(table *[2][16]uint64, m wire.Message) {
 	i := 0
 	if m.PPID() == wire.PPIDENRP {
 		i = 1
 	}
-	c.Stats.Sent[i][m.Type()&15]++
+	table[i][m.Type()&15]++
 }
 
 // send replies on an association.
@@ -454,7 +455,7 @@ func (c *Core) HandleMessage(now int64, sock Socket, assoc AssocID, ppid uint32,
 		c.decodeFailed(sock, assoc, ppid, err)
 		return c.out
 	}
-	c.countReceived(m)
+	count(&c.Stats.Received, m)
 	if sock == SocketASAP {
 		switch m := m.(type) {
 		case *wire.Registration:
@@ -505,21 +506,13 @@ func (c *Core) HandleMulticast(now int64, data []byte, from netip.AddrPort) []Ac
 		c.logf(LogVerbose1, "Ignoring undecodable ENRP multicast datagram from %v: %v", from, err)
 		return c.out
 	}
-	c.countReceived(m)
+	count(&c.Stats.Received, m)
 	if p, ok := m.(*wire.Presence); ok {
 		c.handlePresence(now, 0, p, nil, from)
 	} else {
 		c.logf(LogWarning, "Got unsupported message type $%02x on ENRP multicast socket", m.Type())
 	}
 	return c.out
-}
-
-func (c *Core) countReceived(m wire.Message) {
-	i := 0
-	if m.PPID() == wire.PPIDENRP {
-		i = 1
-	}
-	c.Stats.Received[i][m.Type()&15]++
 }
 
 // decodeFailed answers an unparsable message as RSPLIB does: with an ASAP or

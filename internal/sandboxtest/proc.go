@@ -173,3 +173,30 @@ func (p *Proc) Wait(t testing.TB, timeout time.Duration) int {
 	}
 	return -1
 }
+
+// Until waits until f holds for the output so far, checking whenever the
+// output grows and at least every 100 ms (f may act, e.g. send a probe). It
+// fails the test after timeout (a liveness bound) or when the program exits
+// before f holds.
+func (p *Proc) Until(t testing.TB, what string, timeout time.Duration, f func(out string) bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		out, ch, exited := p.out.String(), p.changed, p.exited()
+		p.mu.Unlock()
+		if f(out) {
+			return
+		}
+		if exited {
+			t.Fatalf("%s exited (%s) while waiting for %s; output:\n%s", p.Name, p.exitString(), what, out)
+		}
+		select {
+		case <-ch:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline.C:
+			t.Fatalf("%s: timed out after %v waiting for %s; output:\n%s", p.Name, timeout, what, out)
+		}
+	}
+}
