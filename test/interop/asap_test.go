@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"syscall"
@@ -182,4 +183,25 @@ func TestSandboxDiscoveryByAnnounces(t *testing.T) {
 	}
 	term.WaitFor(t, `from PE \$[0-9a-f]{8}> found-by-announce`, 20*time.Second)
 	pw.Close()
+}
+
+// A PE that stops answering (frozen with SIGSTOP: its kernel keeps the SCTP
+// association up) is removed by the keep-alive timeout: one Keep Alive after
+// the transmission interval, removal one timeout interval later.
+func TestSandboxFrozenServerTimesOut(t *testing.T) {
+	sandboxtest.Require(t)
+	reg := registrar(t, addr1, 3871, "-endpointkeepalivetransmissioninterval=2000", "-endpointkeepalivetimeoutinterval=1000")
+	pe := server(t, "-echo", "-registrar="+addr1+":3871")
+	id := registered(t, reg, "EchoPool", 15*time.Second)
+	// It answers keep-alives while it runs.
+	time.Sleep(5 * time.Second)
+	if d := sandboxtest.HSDump(t, addr1+":3872"); d.PEs() != 1 {
+		t.Fatalf("a live PE was removed:\n%s", d.Raw)
+	}
+	pe.Signal(syscall.SIGSTOP)
+	defer pe.Signal(syscall.SIGCONT)
+	reg.WaitFor(t, fmt.Sprintf(`Keep-alive timeout expired for pool element \$%08x of pool EchoPool -> removing it`, id), 10*time.Second)
+	if d := sandboxtest.HSDump(t, addr1+":3872"); d.PEs() != 0 {
+		t.Fatalf("PE still listed after its keep-alive timeout:\n%s", d.Raw)
+	}
 }
