@@ -91,7 +91,7 @@ type Stats struct {
 	// RSPLIB prints as 4294967295ms when a statistics file is open.
 	Interval   int64
 	ScalarFile string
-	ObjectName    string
+	ObjectName string
 }
 
 // Config is the registrar's complete configuration. Durations are RSPLIB's
