@@ -98,26 +98,6 @@ func (p *daemonProc) wait(t *testing.T) int {
 	return 0
 }
 
-// waitStderr waits until the standard error matches re.
-func (p *daemonProc) waitStderr(t *testing.T, re string) []string {
-	t.Helper()
-	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(liveness)
-	for {
-		if m := rx.FindStringSubmatch(p.stderr.String()); m != nil {
-			return m
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("exited while waiting for %q", re)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q on standard error", re)
-		}
-	}
-}
-
 // cspListener collects the CSP reports sent to it.
 type cspListener struct {
 	conn *net.UDPConn
