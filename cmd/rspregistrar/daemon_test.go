@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +46,17 @@ func TestBreakDetector(t *testing.T) {
 	}
 }
 
+// dupFD returns a new descriptor for f's file, for code under test that
+// takes ownership of descriptor numbers (and closes them).
+func dupFD(t *testing.T, f *os.File) int {
+	t.Helper()
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
 func TestParseBackground(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -52,13 +64,23 @@ func TestParseBackground(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	spec := fmt.Sprintf("id=0x1a2b3c4d asap=%d enrp=%d log=%d ready=%d", r.Fd(), r.Fd(), r.Fd(), w.Fd())
-	b, err := parseBackground(spec)
+	asap, enrp, log, ready := dupFD(t, r), dupFD(t, r), dupFD(t, w), dupFD(t, w)
+	b, err := parseBackground(fmt.Sprintf("id=0x1a2b3c4d asap=%d enrp=%d log=%d ready=%d", asap, enrp, log, ready))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.id != 0x1a2b3c4d || b.asapFD != int(r.Fd()) || b.asapAnnFD != -1 || b.metricsFD != -1 || b.readyFD != int(w.Fd()) {
+	if b.id != 0x1a2b3c4d || b.asapFD != asap || b.enrpFD != enrp || b.logFD != log || b.readyFD != ready ||
+		b.asapAnnFD != -1 || b.metricsFD != -1 {
 		t.Errorf("parsed %+v", b)
+	}
+	if b.logFile() == nil || b.metricsFile() != nil {
+		t.Error("log or metrics file")
+	}
+	b.logFile().Close() // the logger's, which close leaves alone
+	b.close()
+	var none *background
+	if none.logFile() != nil || none.metricsFile() != nil {
+		t.Error("files of no background")
 	}
 	for _, bad := range []string{
 		"", "asap=3 enrp=4 ready=5", "id=0x0 asap=3 enrp=4 ready=5", "id=12 asap=3 enrp=4 ready=5",
@@ -178,20 +200,25 @@ func TestDaemonModeBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	sockR, sockW, _ := os.Pipe()
+	defer sockR.Close()
+	defer sockW.Close()
 	readyR, readyW, _ := os.Pipe()
 	defer readyR.Close()
+	defer readyW.Close()
+	// The background copy owns the descriptors it is given.
+	asapFD, enrpFD, readyFD := dupFD(t, sockR), dupFD(t, sockW), dupFD(t, readyW)
 	sys := fakeSystem(nil)
 	var sigs chan<- os.Signal
 	sys.signals = func(c chan<- os.Signal) func() { sigs = c; return func() {} }
 	var opened *recordingRunner
 	sys.open = func(cfg *config.Config, _ *logging.Logger, id rserpool.RegistrarID, o daemon.Options) (registrarRunner, error) {
 		opened = &recordingRunner{fakeRunner: fakeRunner{cfg: cfg, id: id}, opts: o}
-		if o.Inherit == nil || o.Inherit.ASAP.Fd() != sockR.Fd() || o.Inherit.ENRP.Fd() != sockW.Fd() {
+		if o.Inherit == nil || o.Inherit.ASAP.Fd() != uintptr(asapFD) || o.Inherit.ENRP.Fd() != uintptr(enrpFD) {
 			t.Errorf("inherited sockets %+v", o.Inherit)
 		}
 		return opened, nil
 	}
-	env := []string{envBackground + fmt.Sprintf("=id=0x1a2b3c4d asap=%d enrp=%d ready=%d", sockR.Fd(), sockW.Fd(), readyW.Fd())}
+	env := []string{envBackground + fmt.Sprintf("=id=0x1a2b3c4d asap=%d enrp=%d ready=%d", asapFD, enrpFD, readyFD)}
 	var stdout, stderr bytes.Buffer
 	done := make(chan int)
 	go func() {
@@ -272,3 +299,76 @@ func TestFailureTestMode(t *testing.T) {
 		t.Errorf("scalar file %q %v", sca, err)
 	}
 }
+
+// stuckRunner is a registrar whose shutdown never ends.
+type stuckRunner struct {
+	fakeRunner
+	running chan struct{}
+	release chan struct{}
+}
+
+func (r *stuckRunner) Run(ctx context.Context, _ <-chan struct{}) error {
+	close(r.running)
+	<-r.release
+	return nil
+}
+
+// TestSecondSignalKills: a second break signal within two seconds of the
+// first is ignored; one two seconds or more later prints the Kill line
+// and kills the process.
+func TestSecondSignalKills(t *testing.T) {
+	sys := fakeSystem(nil)
+	var sigs chan<- os.Signal
+	sys.signals = func(c chan<- os.Signal) func() { sigs = c; return func() {} }
+	// The detector reads the clock once per signal: at the first, 1.999 s
+	// later at the second, 2 s after the first at the third.
+	var mu sync.Mutex
+	t0 := time.Unix(1000, 0)
+	clock := []time.Time{t0, t0.Add(1999 * time.Millisecond), t0.Add(2 * time.Second)}
+	reads := 0
+	sys.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		reads++
+		return clock[min(reads, len(clock))-1]
+	}
+	r := &stuckRunner{running: make(chan struct{}), release: make(chan struct{})}
+	sys.open = func(cfg *config.Config, _ *logging.Logger, id rserpool.RegistrarID, _ daemon.Options) (registrarRunner, error) {
+		r.fakeRunner = fakeRunner{cfg: cfg, id: id}
+		return r, nil
+	}
+	killed := make(chan struct{})
+	sys.kill = func() { close(killed); close(r.release) }
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() { done <- runWith(sys, []string{"x", "-logquiet", "-quiet"}, nil, &stdout, &stderr) }()
+	<-r.running
+	sigs <- syscall.SIGTERM
+	sigs <- syscall.SIGINT
+	sigs <- syscall.SIGINT
+	<-killed
+	mu.Lock()
+	if reads != 3 {
+		t.Errorf("killed after %d signals, want 3", reads)
+	}
+	mu.Unlock()
+	<-done
+	if !strings.Contains(stderr.String(), "\x1b[0m\n*** Kill ***\n\n") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a writer and a reader in different
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

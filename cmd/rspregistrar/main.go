@@ -58,6 +58,8 @@ type system struct {
 	sleep func(d time.Duration, stop <-chan struct{})
 	// expRand returns an exponentially distributed number with mean 1.
 	expRand func() float64
+	// now is the clock of the break detector.
+	now func() time.Time
 }
 
 // registrarRunner is a registrar with bound sockets (*daemon.Daemon).
@@ -89,6 +91,7 @@ func realSystem() system {
 			}
 		},
 		expRand: mrand.ExpFloat64,
+		now:     time.Now,
 	}
 }
 
@@ -199,7 +202,7 @@ func (p *program) main() int {
 	sigs := make(chan os.Signal, 4)
 	stopSignals := p.sys.signals(sigs)
 	defer stopSignals()
-	brk := newBreakDetector(time.Now)
+	brk := newBreakDetector(p.sys.now)
 	hup := make(chan struct{}, 1)
 	go func() {
 		for sig := range sigs {

@@ -294,6 +294,7 @@ func fakeSystem(probeErr error) system {
 		kill:    func() { panic("kill") },
 		sleep:   func(time.Duration, <-chan struct{}) {},
 		expRand: func() float64 { return 1 },
+		now:     time.Now,
 		// A background copy that reports at once that it runs.
 		startBackground: func(_ []string, _ []string, files []*os.File) (int, error) {
 			if _, err := files[len(files)-1].WriteString("ready\n"); err != nil {
