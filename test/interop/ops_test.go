@@ -585,7 +585,7 @@ func TestSandboxMetrics(t *testing.T) {
 	m = scrape()
 	for name, want := range map[string]float64{
 		"rspregistrar_pools": 1, "rspregistrar_owned_pool_elements": 2, `rspregistrar_associations{socket="asap"}`: 2,
-		`rspregistrar_messages_received_total{protocol="asap",type="Registration"}`:       m["rspregistrar_registrations_total"],
+		`rspregistrar_messages_received_total{protocol="asap",type="Registration"}`:     m["rspregistrar_registrations_total"],
 		`rspregistrar_messages_sent_total{protocol="asap",type="RegistrationResponse"}`: m["rspregistrar_registrations_total"],
 	} {
 		if m[name] != want {
