@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"bufio"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -25,9 +27,6 @@ func TestHistogram(t *testing.T) {
 	want := [len(Buckets) + 1]uint64{2, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1}
 	if h.Counts != want || h.Count != 5 {
 		t.Errorf("counts %v (%d), want %v", h.Counts, h.Count, want)
-	}
-	if c := h.cumulative(); c[1e-5] != 2 || c[5e-3] != 4 || c[1] != 4 {
-		t.Errorf("cumulative %v", c)
 	}
 }
 
@@ -162,11 +161,29 @@ func TestScrape(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	if _, ok := fams["go_goroutines"]; !ok {
-		t.Error("no Go runtime metrics")
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_open_fds",
+		"process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds"} {
+		if _, ok := fams[name]; !ok {
+			t.Errorf("no %s", name)
+		}
 	}
-	if _, ok := fams["process_open_fds"]; !ok {
-		t.Error("no process metrics")
+	// Cumulative buckets: 20 µs is in le=5e-05 and above, 1 ms in le=0.001
+	// and above.
+	h := fams["rspregistrar_event_latency_seconds"].Metric[0].Histogram
+	for _, b := range h.Bucket {
+		want := uint64(0)
+		switch ub := b.GetUpperBound(); {
+		case ub >= 1e-3:
+			want = 2
+		case ub >= 5e-5:
+			want = 1
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
+	}
+	if h.GetSampleSum() != 0.00102 {
+		t.Errorf("sum %v", h.GetSampleSum())
 	}
 	for _, unnamed := range fams["rspregistrar_messages_received_total"].Metric {
 		for _, lp := range unnamed.Label {
@@ -186,6 +203,42 @@ func TestScrapeNoAnswer(t *testing.T) {
 	}
 	if _, ok := fams["rspregistrar_pool_elements"]; ok {
 		t.Error("state reported without an answer")
+	}
+}
+
+// TestLabelEscaping: label values with quotes, backslashes and newlines
+// survive the round trip through the Prometheus parser.
+func TestLabelEscaping(t *testing.T) {
+	var b strings.Builder
+	w := &writer{w: bufio.NewWriter(&b)}
+	w.family("x", "gauge", "test")
+	w.sample("x", 1.5, "v", "a\"b\\c\nd")
+	w.w.Flush()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	m := fams["x"].Metric[0]
+	if m.Label[0].GetValue() != "a\"b\\c\nd" || m.Gauge.GetValue() != 1.5 {
+		t.Errorf("parsed %v", m)
+	}
+	for v, want := range map[float64]string{math.Inf(1): "+Inf", math.Inf(-1): "-Inf", math.NaN(): "NaN", 1e-5: "1e-05", 3: "3"} {
+		if got := formatValue(v); got != want {
+			t.Errorf("formatValue(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestContentType(t *testing.T) {
+	url := serve(t, 0, func() *Snapshot { return &Snapshot{} })
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Content-Type"); got != "text/plain; version=0.0.4; charset=utf-8" {
+		t.Errorf("content type %q", got)
 	}
 }
 
