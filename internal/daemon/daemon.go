@@ -50,7 +50,6 @@ type Daemon struct {
 	events          chan event
 	readers         sync.WaitGroup
 	bufs            sync.Pool
-	asapLocal       []netip.AddrPort
 	lastRejoinWarn  bool
 	cspWarned       bool
 	sendErrorLogged map[string]bool
@@ -199,7 +198,6 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts
 			log.Errorf("Unable to create the CSP reporter: %v", err)
 		}
 	}
-	d.asapLocal, _ = d.asap.LocalAddrs()
 	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(seed())), coreLog{log})
 	if opts.Stats != nil {
 		d.core.Stats = copyStats(opts.Stats)
@@ -809,6 +807,17 @@ func (d *Daemon) rejoin() {
 	d.lastRejoinWarn = false
 }
 
+// asapLocalAddrs are the ASAP socket's addresses for the CSP location,
+// read at every report as RSPLIB does, so that a wildcard socket shows the
+// interfaces of the moment.
+func (d *Daemon) asapLocalAddrs() []netip.AddrPort {
+	addrs, err := d.asap.LocalAddrs()
+	if err != nil {
+		return nil
+	}
+	return addrs
+}
+
 func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
 	if d.reporter == nil {
 		return
@@ -819,7 +828,7 @@ func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
 	} else {
 		d.log.Logf(logging.LevelVerbose4, "Sending a Component Status Protocol report...")
 		r = d.reporter.Build(time.Now(), csp.Snapshot{PoolElements: st.PEs, OwnedPoolElements: st.OwnedPEs,
-			Pools: st.Pools, Peers: st.Peers, Location: csp.Location(d.host, d.asapLocal)})
+			Pools: st.Pools, Peers: st.Peers, Location: csp.Location(d.host, d.asapLocalAddrs())})
 	}
 	if err := d.reporter.Send(&r); err != nil {
 		if !d.cspWarned {
