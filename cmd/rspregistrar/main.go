@@ -201,7 +201,10 @@ func (p *program) main() int {
 	// RSPLIB's break detector is installed before the banner.
 	sigs := make(chan os.Signal, 4)
 	stopSignals := p.sys.signals(sigs)
-	defer stopSignals()
+	defer func() {
+		stopSignals() // no delivery after this, so closing ends the goroutine
+		close(sigs)
+	}()
 	brk := newBreakDetector(p.sys.now)
 	hup := make(chan struct{}, 1)
 	go func() {
