@@ -61,6 +61,7 @@ type Daemon struct {
 	table         *stats.Table
 	statsInterval time.Duration
 	averages      *stats.Averages
+	statsTimer    *time.Timer
 	statsWarned   bool
 
 	// Metrics, all nil/false when off: readers stamp events only when
@@ -69,7 +70,6 @@ type Daemon struct {
 	measure       bool
 	deadline      int64 // of the armed timer, 0 for none
 	assocs        [2]map[registrar.AssocID]struct{}
-	statsTimer    *time.Timer
 	eventLatency  metrics.Histogram
 	timerLateness metrics.Histogram
 }
