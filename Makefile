@@ -11,10 +11,16 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 2000x
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tshark
+# For the packaging tests (systemd-analyze verify, man -l).
+SANDBOX_PKGS += systemd man-db
 
-.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench clean
+.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench clean install uninstall
 
 all: build
 
@@ -64,6 +70,20 @@ sandbox-deps:
 
 tools:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# install: binary, manual page, systemd unit (its ExecStart follows BINDIR)
+# and bash completion, under DESTDIR for packagers.
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/rspregistrar
+	install -m 0644 docs/rspregistrar.8 $(DESTDIR)$(MANDIR)/man8/rspregistrar.8
+	sed 's|/usr/bin/rspregistrar|$(BINDIR)/rspregistrar|' packaging/rspregistrar.service >$(DESTDIR)$(UNITDIR)/rspregistrar.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rspregistrar.service
+	install -m 0644 packaging/rspregistrar.bash-completion $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rspregistrar $(DESTDIR)$(MANDIR)/man8/rspregistrar.8 \
+		$(DESTDIR)$(UNITDIR)/rspregistrar.service $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -13,9 +13,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rserpool/rspregistrar/internal/config"
+	"github.com/rserpool/rspregistrar/internal/daemon"
 	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/registrar"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/sandboxtest"
 )
@@ -111,7 +114,8 @@ var badValues = map[string]string{
 	"takeoverexpiryinterval":                "-takeoverexpiryinterval=",
 	"mentordiscoverytimeout":                "-mentordiscoverytimeout=5e3",
 	"mentorhuntinterval":                    "-mentorhuntinterval=0x10",
-	"actionlogfile":                         "-actionlogfile=",
+	"actionlogfile":                         "-actionlogfile=a.log",
+	"metricsaddress":                        "-metricsaddress=127.0.0.1",
 	"statsfile":                             "-statsfile=",
 	"statsinterval":                         "-statsinterval=-1",
 	"scalar":                                "-scalar=",
@@ -210,6 +214,10 @@ func TestBinaryBadValues(t *testing.T) {
 				if len(lines) != 3 || !strings.HasPrefix(lines[1], "Usage: "+binPath+" {-asap=") {
 					t.Errorf("stderr %q", stderr)
 				}
+			case strings.HasPrefix(stderr, "rspregistrar: -"+name+" is not supported: "):
+				if len(lines) != 2 || lines[1] != "" {
+					t.Errorf("stderr %q", stderr)
+				}
 			case strings.HasPrefix(stderr, "ERROR: Invalid logging parameter "+arg+"\n"):
 				if len(lines) != 2 {
 					t.Errorf("stderr %q", stderr)
@@ -279,8 +287,20 @@ func fakeSystem(probeErr error) system {
 			return nil, errors.New("no such host")
 		},
 		randomID: func() rserpool.RegistrarID { return 0x12345678 },
-		open: func(cfg *config.Config, _ *logging.Logger, id rserpool.RegistrarID) (registrarRunner, error) {
+		open: func(cfg *config.Config, _ *logging.Logger, id rserpool.RegistrarID, _ daemon.Options) (registrarRunner, error) {
 			return fakeRunner{cfg: cfg, id: id}, nil
+		},
+		signals: func(chan<- os.Signal) func() { return func() {} },
+		kill:    func() { panic("kill") },
+		sleep:   func(time.Duration, <-chan struct{}) {},
+		expRand: func() float64 { return 1 },
+		now:     time.Now,
+		// A background copy that reports at once that it runs.
+		startBackground: func(_ []string, _ []string, files []*os.File) (int, error) {
+			if _, err := files[len(files)-1].WriteString("ready\n"); err != nil {
+				return 0, err
+			}
+			return 4242, nil
 		},
 	}
 }
@@ -302,6 +322,17 @@ func (f fakeRunner) Facts() config.Facts {
 
 func (fakeRunner) Run(context.Context, <-chan struct{}) error { return nil }
 
+func (fakeRunner) Stats() registrar.Stats { return registrar.Stats{} }
+
+// Sockets returns pipes standing for the SCTP sockets.
+func (fakeRunner) Sockets() (*daemon.Sockets, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	return &daemon.Sockets{ASAP: r, ENRP: w}, nil
+}
+
 var stamp = `\d\d-[A-Z][a-z][a-z]-\d{4} \d\d:\d\d:\d\d\.\d{4}: `
 
 // TestStartup runs main in-process with a fake SCTP probe and a fake daemon
@@ -322,7 +353,9 @@ func TestStartup(t *testing.T) {
 		t.Errorf("banner:\n%s\nwant\n%s", stdout.String(), golden)
 	}
 	re := regexp.MustCompile(`^` + stamp + `P\d+\.[0-9a-f]+@\S+ logging/logging.go:\d+ New\(\)\n` +
-		stamp + `Logging started, log level is 4\.\n$`)
+		stamp + `Logging started, log level is 4\.\n` +
+		stamp + `P\d+\.[0-9a-f]+@\S+ rspregistrar/main.go:\d+ \(\*program\).runOnce\(\)\n` +
+		stamp + `Registrar started. Going into initialization phase...\n$`)
 	if !re.MatchString(stderr.String()) {
 		t.Errorf("stderr %q", stderr.String())
 	}
@@ -371,12 +404,18 @@ func TestStartupBanner(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(append(tt.env, tt.args...), " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			args := append([]string{"rspregistrar", "-logquiet"}, tt.args...)
+			// Daemon mode writes its file for real.
+			dir := t.TempDir()
+			line := strings.ReplaceAll(tt.line, "/run/", dir+"/")
+			args := []string{"rspregistrar", "-logquiet"}
+			for _, a := range tt.args {
+				args = append(args, strings.ReplaceAll(a, "/run/", dir+"/"))
+			}
 			if code := runWith(fakeSystem(nil), args, tt.env, &stdout, &stderr); code != 0 {
 				t.Errorf("code %d, stderr %q", code, stderr.String())
 			}
-			if !strings.Contains(stdout.String(), "\n"+tt.line+"\n") {
-				t.Errorf("banner lacks %q:\n%s", tt.line, stdout.String())
+			if !strings.Contains(stdout.String(), "\n"+line+"\n") {
+				t.Errorf("banner lacks %q:\n%s", line, stdout.String())
 			}
 		})
 	}

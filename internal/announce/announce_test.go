@@ -328,3 +328,92 @@ func (r *runningReceiver) expect(t *testing.T, payload string, port uint16) neti
 	}
 	return netip.AddrPort{}
 }
+
+// TestFromFile hands both sockets over as files, as the daemon does when it
+// re-executes itself, closes the originals, and checks that the copies keep
+// port and group membership: a datagram goes out from the registrar's port
+// and arrives without a new join. Copies with another configuration than
+// the socket's are refused.
+func TestFromFile(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no interface named lo")
+	}
+	ifs := lister(Interface{Index: lo.Index, Name: "lo", Flags: net.FlagUp | net.FlagMulticast,
+		Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
+	probe, err := NewSender(SenderConfig{Group: netip.MustParseAddrPort("239.0.0.53:9"), Interfaces: ifs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.LocalAddr().Port()
+	probe.Close()
+	group := netip.AddrPortFrom(netip.MustParseAddr("239.0.0.53"), port)
+	rcfg := ReceiverConfig{Group: group, Interfaces: ifs}
+	scfg := SenderConfig{Group: group, Port: port, Interfaces: ifs}
+
+	r0, err := NewReceiver(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r0.Rejoin(); n != 1 {
+		t.Fatalf("join: %v", err)
+	}
+	s0, err := NewSender(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, err := r0.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	sf, err := s0.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	r0.Close()
+	s0.Close()
+
+	other := netip.AddrPortFrom(netip.MustParseAddr("239.0.0.54"), port)
+	if r, err := NewReceiverFromFile(rf, ReceiverConfig{Group: other}); err == nil {
+		r.Close()
+		t.Error("receiver socket accepted for another group")
+	}
+	if s, err := NewSenderFromFile(sf, SenderConfig{Group: group, Port: port + 1}); err == nil {
+		s.Close()
+		t.Error("sender socket accepted for another port")
+	}
+	if s, err := NewSenderFromFile(rf, scfg); err == nil {
+		s.Close()
+		t.Error("receiver socket accepted as sender")
+	}
+
+	r, err := NewReceiverFromFile(rf, rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := &runningReceiver{Receiver: r, ch: make(chan datagram, 10)}
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Run(func(p []byte, from netip.AddrPort) { rr.ch <- datagram{string(p), from} })
+	}()
+	defer func() {
+		r.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	s, err := NewSenderFromFile(sf, scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.LocalAddr().Port() != port {
+		t.Errorf("sender port %d, want %d", s.LocalAddr().Port(), port)
+	}
+	if n, err := s.Send([]byte("inherited")); n != 1 || err != nil {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	rr.expect(t, "inherited", port)
+}

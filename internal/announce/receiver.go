@@ -43,6 +43,18 @@ type Receiver struct {
 // changed (RSPLIB does at every ENRP heartbeat), and warn when it joined
 // none.
 func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
+	return newReceiver(cfg, nil)
+}
+
+// NewReceiverFromFile is NewReceiver for an input socket opened by another
+// process with the same configuration and handed over as f (see File); the
+// group memberships it holds are kept. It works on a duplicate of f's
+// descriptor; the caller closes f.
+func NewReceiverFromFile(f *os.File, cfg ReceiverConfig) (*Receiver, error) {
+	return newReceiver(cfg, f)
+}
+
+func newReceiver(cfg ReceiverConfig, f *os.File) (*Receiver, error) {
 	g := cfg.Group.Addr()
 	if g.Is4In6() {
 		g = g.Unmap()
@@ -55,7 +67,12 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 		r.ifs = SystemInterfaces
 	}
 	var err error
-	if r.conn, err = listenUDP(r.group); err != nil {
+	if f != nil {
+		r.conn, err = fileUDP(f, r.group)
+	} else {
+		r.conn, err = listenUDP(r.group)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("multicast input socket: %w", err)
 	}
 	if !r.v4 {
@@ -125,6 +142,10 @@ func (r *Receiver) Run(deliver func(payload []byte, from netip.AddrPort)) error 
 		deliver(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()))
 	}
 }
+
+// File returns a duplicate of the socket's descriptor, for handing the
+// bound socket to another process (NewReceiverFromFile).
+func (r *Receiver) File() (*os.File, error) { return r.conn.File() }
 
 // Close closes the socket, which ends Run and leaves the group.
 func (r *Receiver) Close() error { return r.conn.Close() }

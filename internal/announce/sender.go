@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 
 	"golang.org/x/net/ipv4"
@@ -52,6 +53,17 @@ type Sender struct {
 // Failing to bind the port is returned wrapping the system error (for
 // example EADDRINUSE), so that a caller picking random ports can retry.
 func NewSender(cfg SenderConfig) (*Sender, error) {
+	return newSender(cfg, nil)
+}
+
+// NewSenderFromFile is NewSender for an output socket opened by another
+// process with the same configuration and handed over as f (see File). It
+// works on a duplicate of f's descriptor; the caller closes f.
+func NewSenderFromFile(f *os.File, cfg SenderConfig) (*Sender, error) {
+	return newSender(cfg, f)
+}
+
+func newSender(cfg SenderConfig, f *os.File) (*Sender, error) {
 	g := cfg.Group.Addr()
 	if g.Is4In6() {
 		g = g.Unmap()
@@ -78,7 +90,12 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		local = netip.AddrPortFrom(netip.IPv4Unspecified(), cfg.Port)
 	}
 	var err error
-	if s.conn, err = listenUDP(local); err != nil {
+	if f != nil {
+		s.conn, err = fileUDP(f, local)
+	} else {
+		s.conn, err = listenUDP(local)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("announce output socket: %w", err)
 	}
 	if s.v4 {
@@ -149,6 +166,10 @@ func (s *Sender) Send(b []byte) (int, error) {
 	}
 	return sent, errors.Join(errs...)
 }
+
+// File returns a duplicate of the socket's descriptor, for handing the
+// bound socket to another process (NewSenderFromFile).
+func (s *Sender) File() (*os.File, error) { return s.conn.File() }
 
 // Close closes the socket.
 func (s *Sender) Close() error { return s.conn.Close() }

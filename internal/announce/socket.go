@@ -48,6 +48,26 @@ func listenUDP(addr netip.AddrPort) (*net.UDPConn, error) {
 	return c.(*net.UDPConn), nil
 }
 
+// fileUDP takes over a UDP socket that another process bound to addr (port
+// 0: any port of addr's family).
+func fileUDP(f *os.File, addr netip.AddrPort) (*net.UDPConn, error) {
+	c, err := net.FilePacketConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("inherited UDP socket %s: %w", f.Name(), err)
+	}
+	u, ok := c.(*net.UDPConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("inherited socket %s is not a UDP socket", f.Name())
+	}
+	got := u.LocalAddr().(*net.UDPAddr).AddrPort()
+	if got.Addr().Unmap() != addr.Addr().Unmap() || (addr.Port() != 0 && got.Port() != addr.Port()) {
+		u.Close()
+		return nil, fmt.Errorf("inherited UDP socket %s is bound to %v, not %v", f.Name(), got, addr)
+	}
+	return u, nil
+}
+
 func setup(fd, family int, sa unix.Sockaddr) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return os.NewSyscallError("setsockopt SO_REUSEADDR", err)

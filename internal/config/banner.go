@@ -16,10 +16,10 @@ type Facts struct {
 	// configured addresses (the wildcard for "auto") with the port actually
 	// bound.
 	ASAP, ENRP rserpool.Transport
-	// StatsFileOpen and ActionLogOpen tell whether -statsfile and
-	// -actionlogfile could be opened; RSPLIB prints their lines only then.
+	// StatsFileOpen tells whether -statsfile could be opened; RSPLIB prints
+	// its line only then. (RSPLIB's "Action Log File" line never appears:
+	// -actionlogfile is rejected.)
 	StatsFileOpen bool
-	ActionLogOpen bool
 }
 
 // Banner is the text RSPLIB prints on standard output before it enters its
@@ -49,9 +49,6 @@ func Banner(c *Config, f Facts) string {
 		// RSPLIB prints the interval as unsigned, so "not given" (-1)
 		// shows as 4294967295.
 		line("Statistics Interval:    %dms", uint32(c.Stats.Interval))
-	}
-	if f.ActionLogOpen {
-		line("Action Log File:        active")
 	}
 	if c.Stats.ScalarFile != "" {
 		line("Scalar File:            %s", c.Stats.ScalarFile)

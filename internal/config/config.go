@@ -89,10 +89,9 @@ type Stats struct {
 	File string
 	// Interval is in milliseconds; -1 (the default) means "not given", which
 	// RSPLIB prints as 4294967295ms when a statistics file is open.
-	Interval      int64
-	ActionLogFile string
-	ScalarFile    string
-	ObjectName    string
+	Interval   int64
+	ScalarFile string
+	ObjectName string
 }
 
 // Config is the registrar's complete configuration. Durations are RSPLIB's
@@ -144,6 +143,10 @@ type Config struct {
 
 	CSP   CSP
 	Stats Stats
+
+	// MetricsAddress is where to serve Prometheus metrics ("" off): a
+	// host:port for net.Listen, ":port" for every address.
+	MetricsAddress string
 }
 
 // Default returns RSPLIB's defaults, with no CSP environment variables set.

@@ -51,6 +51,17 @@ func (e *UnknownOptionError) Message(prog string) string {
 	return "ERROR: " + e.Error() + "\n" + UsageLine(prog) + "\n"
 }
 
+// UnsupportedError is an option RSPLIB has that this registrar deliberately
+// does not implement (docs/compatibility.md says why).
+type UnsupportedError struct {
+	Option string // "-actionlogfile"
+	Reason string
+}
+
+func (e *UnsupportedError) Error() string {
+	return e.Option + " is not supported: " + e.Reason
+}
+
 // Environment is what Parse needs from outside the argument list.
 type Environment struct {
 	// LookupEnv reads environment variables (os.LookupEnv); nil means none
@@ -231,10 +242,30 @@ var options = []option{
 		func(c *Config) *time.Duration { return &c.MentorDiscoveryTimeout }),
 	msOpt("mentorhuntinterval", "name of -mentordiscoverytimeout in RSPLIB's usage text and README", 1000, 60000,
 		func(c *Config) *time.Duration { return &c.MentorDiscoveryTimeout }),
-	stringOpt("actionlogfile", "file", "write one line per protocol action to file (.bz2: compressed)", true,
-		func(c *Config) *string { return &c.Stats.ActionLogFile }),
-	stringOpt("statsfile", "file", "write statistics to file (.bz2: compressed)", true,
-		func(c *Config) *string { return &c.Stats.File }),
+	{
+		name: "actionlogfile", syntax: "file", usage: "RSPLIB's per-action research log: not supported, rejected",
+		def: func(*Config) string { return "none" },
+		set: func(p *parser, v string) error {
+			return &UnsupportedError{Option: "-actionlogfile",
+				Reason: "RSPLIB's per-action research log is not implemented; use -statsfile, -scalar or -metricsaddress"}
+		},
+	},
+	{
+		name: "statsfile", syntax: "file", usage: "write a statistics line every -statsinterval to file (never compressed, also as .bz2)",
+		def: func(*Config) string { return "none" },
+		set: func(p *parser, v string) error {
+			if v == "" {
+				return errors.New("empty file name")
+			}
+			if strings.HasSuffix(v, ".bz2") && p.env.Warnings != nil {
+				// RSPLIB compresses such a file with libbz2; Go's
+				// standard library can only decompress.
+				fmt.Fprintf(p.env.Warnings, "WARNING: -statsfile=%s is written uncompressed (no bzip2 encoder)\n", v)
+			}
+			p.cfg.Stats.File = v
+			return nil
+		},
+	},
 	{
 		name: "statsinterval", syntax: "milliseconds", usage: "statistics interval", min: 10, max: 3600000,
 		def: func(*Config) string { return "none" },
@@ -264,6 +295,39 @@ var options = []option{
 		func(c *Config) *time.Duration { return &c.Uptime }),
 	secondsFloatOpt("downtime", "failure-test mode: mean pause before the restart",
 		func(c *Config) *time.Duration { return &c.Downtime }),
+	{
+		name: "metricsaddress", syntax: "address:port",
+		usage: "serve Prometheus metrics over HTTP at http://address:port/metrics (not in RSPLIB; \":port\" for every address)",
+		def:   func(*Config) string { return "off" },
+		set: func(p *parser, v string) error {
+			a, err := parseMetricsAddress(v, p.resolve)
+			p.cfg.MetricsAddress = a
+			return err
+		},
+	},
+}
+
+// parseMetricsAddress takes address:port, [IPv6]:port or :port; the port is
+// required, since no port is registered for this.
+func parseMetricsAddress(v string, resolve Resolver) (string, error) {
+	if rest, ok := strings.CutPrefix(v, ":"); ok {
+		port, err := parsePort(rest)
+		if err != nil {
+			return "", err
+		}
+		if port == 0 {
+			return "", errors.New("port 0")
+		}
+		return ":" + rest, nil
+	}
+	a, err := ParseAddress(v, resolve)
+	if err != nil {
+		return "", err
+	}
+	if a.Port() == 0 {
+		return "", errors.New("a port is required (address:port)")
+	}
+	return a.String(), nil
 }
 
 // cspMinInterval is what RSPLIB uses when CSP gets enabled without an
@@ -321,6 +385,9 @@ func (p *parser) arg(a string) error {
 		return &UnknownOptionError{Arg: a}
 	}
 	if err := o.set(p, value); err != nil {
+		if ue, ok := err.(*UnsupportedError); ok {
+			return ue
+		}
 		return &ValueError{Option: "-" + name, Value: value, Err: err}
 	}
 	return nil

@@ -356,8 +356,22 @@ var optionCases = []optionCase{
 	{opt: "statsinterval", kind: clamp, args: []string{"-statsinterval=0"}, want: func(c *Config) { c.Stats.Interval = 10 }},
 	{opt: "statsinterval", kind: clamp, args: []string{"-statsinterval=3600001"}, want: func(c *Config) { c.Stats.Interval = 3600000 }},
 	{opt: "statsinterval", kind: bad, args: []string{"-statsinterval=-5"}, err: `bad value "-5" for -statsinterval: must not be negative`},
-	{opt: "actionlogfile", args: []string{"-actionlogfile=a.log"}, want: func(c *Config) { c.Stats.ActionLogFile = "a.log" }},
-	{opt: "actionlogfile", kind: bad, args: []string{"-actionlogfile="}, err: `bad value "" for -actionlogfile: empty file name`},
+	// -actionlogfile is rejected whatever its value (valid: the case that
+	// would be valid in RSPLIB).
+	{opt: "actionlogfile", args: []string{"-actionlogfile=a.log"},
+		err: "-actionlogfile is not supported: RSPLIB's per-action research log is not implemented; use -statsfile, -scalar or -metricsaddress"},
+	{opt: "actionlogfile", kind: bad, args: []string{"-actionlogfile="},
+		err: "-actionlogfile is not supported: RSPLIB's per-action research log is not implemented; use -statsfile, -scalar or -metricsaddress"},
+	// -metricsaddress (ours)
+	{opt: "metricsaddress", args: []string{"-metricsaddress=127.0.0.1:9176"}, want: func(c *Config) { c.MetricsAddress = "127.0.0.1:9176" }},
+	{opt: "metricsaddress", args: []string{"-metricsaddress=[::1]:9176"}, want: func(c *Config) { c.MetricsAddress = "[::1]:9176" }},
+	{opt: "metricsaddress", args: []string{"-metricsaddress=:9176"}, want: func(c *Config) { c.MetricsAddress = ":9176" }},
+	{opt: "metricsaddress", args: []string{"-metricsaddress=pr1.example:80"}, want: func(c *Config) { c.MetricsAddress = "198.18.0.1:80" }},
+	{opt: "metricsaddress", kind: bad, args: []string{"-metricsaddress=127.0.0.1"},
+		err: `bad value "127.0.0.1" for -metricsaddress: a port is required (address:port)`},
+	{opt: "metricsaddress", kind: bad, args: []string{"-metricsaddress=:0"}, err: `bad value ":0" for -metricsaddress: port 0`},
+	{opt: "metricsaddress", kind: bad, args: []string{"-metricsaddress=:x"}, err: `bad value ":x" for -metricsaddress: bad port "x"`},
+	{opt: "metricsaddress", kind: bad, args: []string{"-metricsaddress="}, err: `bad value "" for -metricsaddress: missing address`},
 	{opt: "scalar", args: []string{"-scalar=x.sca"}, want: func(c *Config) { c.Stats.ScalarFile = "x.sca" }},
 	{opt: "scalar", kind: bad, args: []string{"-scalar="}, err: `bad value "" for -scalar: empty file name`},
 	{opt: "object", args: []string{"-object=pr7"}, want: func(c *Config) { c.Stats.ObjectName = "pr7" }},
@@ -430,7 +444,8 @@ func TestOptions(t *testing.T) {
 				}
 				var ve *ValueError
 				var ue *UnknownOptionError
-				if !errors.As(err, &ve) && !errors.As(err, &ue) {
+				var se *UnsupportedError
+				if !errors.As(err, &ve) && !errors.As(err, &ue) && !errors.As(err, &se) {
 					t.Errorf("error type %T", err)
 				}
 				return
@@ -519,6 +534,13 @@ func TestWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := w.String(), "WARNING: -enrpmulticast is deprecated, use -enrpannounce!\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	w.Reset()
+	if _, err := Parse([]string{"-statsfile=s.txt", "-statsfile=s.bz2"}, env); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := w.String(), "WARNING: -statsfile=s.bz2 is written uncompressed (no bzip2 encoder)\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -22,9 +22,11 @@ import (
 	"github.com/rserpool/rspregistrar/internal/config"
 	"github.com/rserpool/rspregistrar/internal/csp"
 	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/metrics"
 	"github.com/rserpool/rspregistrar/internal/registrar"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/sctp"
+	"github.com/rserpool/rspregistrar/internal/stats"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
@@ -48,10 +50,73 @@ type Daemon struct {
 	events          chan event
 	readers         sync.WaitGroup
 	bufs            sync.Pool
-	asapLocal       []netip.AddrPort
 	lastRejoinWarn  bool
 	cspWarned       bool
 	sendErrorLogged map[string]bool
+	// quit tells readers blocked on a full event queue that the loop is
+	// gone.
+	quit chan struct{}
+
+	// Research statistics (-statsfile, -scalar), owned by the loop.
+	table         *stats.Table
+	statsInterval time.Duration
+	averages      *stats.Averages
+	statsTimer    *time.Timer
+	statsWarned   bool
+
+	// Metrics, all nil/false when off: readers stamp events only when
+	// measure is set (fixed before they start).
+	metricsReq    <-chan metrics.Request
+	measure       bool
+	deadline      int64 // of the armed timer, 0 for none
+	assocs        [2]map[registrar.AssocID]struct{}
+	eventLatency  metrics.Histogram
+	timerLateness metrics.Histogram
+}
+
+// Options are what the caller adds to the configuration.
+type Options struct {
+	// Inherit, when not nil, holds the bound sockets of the process this
+	// one continues (daemon mode); they are used instead of new ones.
+	Inherit *Sockets
+	// Stats are counters to continue from (failure-test mode restarts),
+	// nil to start at 0.
+	Stats *registrar.Stats
+	// Table receives a statistics line every StatsInterval (> 0), the
+	// first one at once (-statsfile, -statsinterval).
+	Table         *stats.Table
+	StatsInterval time.Duration
+	// Averages, when not nil, are kept up to date after every event
+	// (-scalar).
+	Averages *stats.Averages
+	// Metrics, when not nil, is answered by the event loop.
+	Metrics *metrics.Exporter
+}
+
+// Sockets are a daemon's bound sockets as files, to hand to a process that
+// continues with them (os/exec ExtraFiles). The announce and multicast
+// input files are nil when those sockets do not exist.
+type Sockets struct {
+	ASAP, ENRP                         *os.File
+	ASAPAnnounce, ENRPAnnounce, ENRPIn *os.File
+}
+
+// Files lists the files that are not nil, in field order.
+func (s *Sockets) Files() []*os.File {
+	var out []*os.File
+	for _, f := range []*os.File{s.ASAP, s.ENRP, s.ASAPAnnounce, s.ENRPAnnounce, s.ENRPIn} {
+		if f != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Close closes every file.
+func (s *Sockets) Close() {
+	for _, f := range s.Files() {
+		f.Close()
+	}
 }
 
 type eventKind uint8
@@ -64,6 +129,7 @@ const (
 
 type event struct {
 	kind       eventKind
+	at         int64 // when a reader got it (metrics only)
 	sock       registrar.Socket
 	assoc      registrar.AssocID
 	ppid       uint32
@@ -84,35 +150,35 @@ func (e *StartError) Error() string { return e.Msg + ": " + e.Err.Error() }
 
 func (e *StartError) Unwrap() error { return e.Err }
 
-// Open binds every socket the configuration asks for and builds the core.
-// id is the registrar id to use (already chosen when -identifier was 0).
-func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Daemon, error) {
+// Open binds every socket the configuration asks for (or takes over
+// opts.Inherit) and builds the core. id is the registrar id to use (already
+// chosen when -identifier was 0).
+func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts Options) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: log, id: id, start: time.Now(), events: make(chan event, 4096),
-		sendErrorLogged: map[string]bool{}}
+		sendErrorLogged: map[string]bool{}, quit: make(chan struct{}),
+		table: opts.Table, statsInterval: opts.StatsInterval, averages: opts.Averages}
 	d.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	d.host, _ = os.Hostname()
+	if opts.Metrics != nil {
+		d.metricsReq, d.measure = opts.Metrics.Requests(), true
+		d.assocs = [2]map[registrar.AssocID]struct{}{{}, {}}
+	}
 	ok := false
 	defer func() {
 		if !ok {
 			d.closeSockets()
 		}
 	}()
-	ipv4Only := cfg.DisableIPv6
-	ifaces := announce.SystemInterfaces
 	var err error
-	d.asap, d.asapAnnounce, err = openPair(cfg.ASAP, ipv4Only, cfg.ASAPAnnounce, cfg.AnnounceTTL, ifaces)
-	if err != nil {
-		return nil, &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
+	if opts.Inherit != nil {
+		err = d.inherit(opts.Inherit)
+	} else {
+		err = d.bind()
 	}
-	d.enrp, d.enrpAnnounce, err = openPair(cfg.ENRP, ipv4Only, cfg.ENRPAnnounce, cfg.AnnounceTTL, ifaces)
 	if err != nil {
-		return nil, &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
+		return nil, err
 	}
 	if cfg.ENRPAnnounce.Enabled {
-		d.enrpIn, err = announce.NewReceiver(announce.ReceiverConfig{Group: cfg.ENRPAnnounce.Group, Interfaces: ifaces})
-		if err != nil {
-			return nil, &StartError{fmt.Sprintf("ERROR: Unable to bind input UDP socket for ENRP to address %v", cfg.ENRPAnnounce.Group), err}
-		}
 		d.rejoin()
 	}
 	for _, s := range []*sctp.Socket{d.asap, d.enrp} {
@@ -132,10 +198,109 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Da
 			log.Errorf("Unable to create the CSP reporter: %v", err)
 		}
 	}
-	d.asapLocal, _ = d.asap.LocalAddrs()
 	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(seed())), coreLog{log})
+	if opts.Stats != nil {
+		d.core.Stats = copyStats(opts.Stats)
+	}
 	ok = true
 	return d, nil
+}
+
+// bind opens the sockets as RSPLIB does.
+func (d *Daemon) bind() error {
+	cfg := d.cfg
+	ipv4Only := cfg.DisableIPv6
+	ifaces := announce.SystemInterfaces
+	var err error
+	d.asap, d.asapAnnounce, err = openPair(cfg.ASAP, ipv4Only, cfg.ASAPAnnounce, cfg.AnnounceTTL, ifaces)
+	if err != nil {
+		return &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
+	}
+	d.enrp, d.enrpAnnounce, err = openPair(cfg.ENRP, ipv4Only, cfg.ENRPAnnounce, cfg.AnnounceTTL, ifaces)
+	if err != nil {
+		return &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
+	}
+	if cfg.ENRPAnnounce.Enabled {
+		d.enrpIn, err = announce.NewReceiver(announce.ReceiverConfig{Group: cfg.ENRPAnnounce.Group, Interfaces: ifaces})
+		if err != nil {
+			return &StartError{fmt.Sprintf("ERROR: Unable to bind input UDP socket for ENRP to address %v", cfg.ENRPAnnounce.Group), err}
+		}
+	}
+	return nil
+}
+
+// inherit takes over the sockets a parent process bound with the same
+// configuration. The socket options set in Open are set again; that is
+// harmless and keeps one code path.
+func (d *Daemon) inherit(s *Sockets) error {
+	cfg := d.cfg
+	fail := func(what string, err error) error {
+		return &StartError{"Unable to take over the " + what + " socket of the parent process", err}
+	}
+	var err error
+	if s.ASAP == nil || s.ENRP == nil {
+		return fail("SCTP", errors.New("missing"))
+	}
+	if d.asap, err = sctp.FileSocket(s.ASAP, 0); err != nil {
+		return fail("ASAP", err)
+	}
+	if d.enrp, err = sctp.FileSocket(s.ENRP, 0); err != nil {
+		return fail("ENRP", err)
+	}
+	ifaces := announce.SystemInterfaces
+	if cfg.ASAPAnnounce.Enabled != (s.ASAPAnnounce != nil) || cfg.ENRPAnnounce.Enabled != (s.ENRPAnnounce != nil) ||
+		cfg.ENRPAnnounce.Enabled != (s.ENRPIn != nil) {
+		return fail("announce", errors.New("the sockets do not match the configuration"))
+	}
+	if s.ASAPAnnounce != nil {
+		d.asapAnnounce, err = announce.NewSenderFromFile(s.ASAPAnnounce, announce.SenderConfig{Group: cfg.ASAPAnnounce.Group,
+			Port: d.asap.Port(), TTL: cfg.AnnounceTTL, Interfaces: ifaces})
+		if err != nil {
+			return fail("ASAP announce", err)
+		}
+	}
+	if s.ENRPAnnounce != nil {
+		d.enrpAnnounce, err = announce.NewSenderFromFile(s.ENRPAnnounce, announce.SenderConfig{Group: cfg.ENRPAnnounce.Group,
+			Port: d.enrp.Port(), TTL: cfg.AnnounceTTL, Interfaces: ifaces})
+		if err != nil {
+			return fail("ENRP announce", err)
+		}
+	}
+	if s.ENRPIn != nil {
+		d.enrpIn, err = announce.NewReceiverFromFile(s.ENRPIn, announce.ReceiverConfig{Group: cfg.ENRPAnnounce.Group, Interfaces: ifaces})
+		if err != nil {
+			return fail("ENRP multicast input", err)
+		}
+	}
+	return nil
+}
+
+// Sockets returns duplicates of the bound sockets, for a process that
+// continues in the background with them (see Options.Inherit). The caller
+// closes them.
+func (d *Daemon) Sockets() (*Sockets, error) {
+	s := &Sockets{}
+	var errs []error
+	dup := func(f *os.File, err error) *os.File {
+		errs = append(errs, err)
+		return f
+	}
+	s.ASAP = dup(d.asap.File())
+	s.ENRP = dup(d.enrp.File())
+	if d.asapAnnounce != nil {
+		s.ASAPAnnounce = dup(d.asapAnnounce.File())
+	}
+	if d.enrpAnnounce != nil {
+		s.ENRPAnnounce = dup(d.enrpAnnounce.File())
+	}
+	if d.enrpIn != nil {
+		s.ENRPIn = dup(d.enrpIn.File())
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("duplicating the registrar's sockets: %w", err)
+	}
+	return s, nil
 }
 
 // openPair binds an SCTP socket and, if announces are on, a UDP announce
@@ -270,7 +435,6 @@ func (d *Daemon) now() int64 { return int64(time.Since(d.start)) + 1 }
 // Run is the event loop. It returns when ctx is done, after the final CSP
 // report, with every socket closed. hup triggers a log file reopen.
 func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
-	d.log.Notef("Registrar started. Going into initialization phase...")
 	d.readers.Add(2)
 	go d.readSCTP(d.asap, registrar.SocketASAP)
 	go d.readSCTP(d.enrp, registrar.SocketENRP)
@@ -280,6 +444,15 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var statsC <-chan time.Time
+	if d.table != nil && d.statsInterval > 0 {
+		// RSPLIB's statistics timer starts at 0: the first line comes at
+		// once.
+		st := time.NewTimer(0)
+		defer st.Stop()
+		statsC = st.C
+		d.statsTimer = st
+	}
 	for {
 		d.armTimer(timer)
 		select {
@@ -296,14 +469,29 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 				break
 			}
 		case <-timer.C:
-			d.execute(d.core.HandleTimers(d.now()))
+			now := d.now()
+			if d.measure && d.deadline != 0 {
+				d.timerLateness.Observe(time.Duration(now - d.deadline))
+			}
+			d.execute(d.core.HandleTimers(now))
+		case <-statsC:
+			d.writeStats()
+			d.statsTimer.Reset(d.statsInterval)
+		case req := <-d.metricsReq:
+			req.Reply(d.snapshot())
 		case <-hup:
 			if err := d.log.Reopen(); err != nil {
 				d.log.Errorf("Unable to reopen the log file: %v", err)
+			} else {
+				d.log.Notef("Log file reopened (SIGHUP), log level is %d.", d.log.Level())
 			}
 		case <-ctx.Done():
 			d.shutdown()
 			return nil
+		}
+		if d.averages != nil {
+			s := d.sample()
+			d.averages.Update(time.Now(), &s)
 		}
 	}
 }
@@ -311,7 +499,9 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 func (d *Daemon) armTimer(t *time.Timer) {
 	at, ok := d.core.NextDeadline()
 	wait := time.Hour
+	d.deadline = 0
 	if ok {
+		d.deadline = at
 		wait = time.Duration(at - d.now())
 		if wait < 0 {
 			wait = 0
@@ -328,6 +518,9 @@ func (d *Daemon) armTimer(t *time.Timer) {
 
 func (d *Daemon) handle(ev event) {
 	now := d.now()
+	if d.measure {
+		d.eventLatency.Observe(time.Duration(now - ev.at))
+	}
 	switch ev.kind {
 	case evMessage:
 		d.execute(d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
@@ -336,8 +529,101 @@ func (d *Daemon) handle(ev event) {
 		d.execute(d.core.HandleMulticast(now, *ev.data, ev.from))
 		d.putBuf(ev.data)
 	case evAssoc:
+		if d.measure {
+			d.trackAssoc(ev)
+		}
 		d.execute(d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
 	}
+}
+
+// trackAssoc keeps the set of open associations for the metrics.
+func (d *Daemon) trackAssoc(ev event) {
+	set := d.assocs[0]
+	if ev.sock == registrar.SocketENRP {
+		set = d.assocs[1]
+	}
+	switch ev.assocEvent {
+	case registrar.AssocUp, registrar.AssocRestart:
+		set[ev.assoc] = struct{}{}
+	case registrar.AssocCommLost, registrar.AssocShutdownComplete, registrar.AssocCantStart:
+		delete(set, ev.assoc)
+	}
+}
+
+// stamp is the reader's time of an event, for the latency metric.
+func (d *Daemon) stamp() int64 {
+	if d.measure {
+		return d.now()
+	}
+	return 0
+}
+
+// deliver hands an event to the loop; false once the loop has stopped.
+func (d *Daemon) deliver(ev event) bool {
+	select {
+	case d.events <- ev:
+		return true
+	case <-d.quit:
+		return false
+	}
+}
+
+// Stats returns a copy of the core's counters; only safe while Run is not
+// running (before, or after it returned).
+func (d *Daemon) Stats() registrar.Stats { return copyStats(&d.core.Stats) }
+
+func copyStats(s *registrar.Stats) registrar.Stats {
+	c := *s
+	c.Causes = make(map[rserpool.Cause]uint64, len(s.Causes))
+	for k, v := range s.Causes {
+		c.Causes[k] = v
+	}
+	return c
+}
+
+// Counters maps the core's counters to RSPLIB's statistics counters.
+func Counters(s *registrar.Stats) stats.Counters {
+	return stats.Counters{
+		Registrations:      s.Registrations,
+		Reregistrations:    s.Reregistrations,
+		Deregistrations:    s.Deregistrations,
+		HandleResolutions:  s.HandleResolutions,
+		FailureReports:     s.EndpointUnreachables,
+		Synchronizations:   s.Received[1][wire.ENRPHandleTableRequest],
+		HandleUpdates:      s.HandleUpdatesReceived,
+		EndpointKeepAlives: s.KeepAlivesSent,
+	}
+}
+
+func (d *Daemon) sample() stats.Sample {
+	st := d.core.Status()
+	return stats.Sample{Peers: len(st.Peers), Pools: st.Pools, PoolElements: st.PEs, OwnedPoolElements: st.OwnedPEs,
+		Counters: Counters(&d.core.Stats)}
+}
+
+func (d *Daemon) writeStats() {
+	p, err := stats.ReadProcessTimes()
+	if err != nil {
+		d.log.Warningf("Unable to obtain process performance data! (%v)", err)
+	}
+	if err := d.table.Write(time.Now(), d.sample(), p); err != nil {
+		if !d.statsWarned {
+			d.log.Errorf("%v", err)
+		}
+		d.statsWarned = true
+		return
+	}
+	d.statsWarned = false
+}
+
+// snapshot copies what a metrics scrape shows.
+func (d *Daemon) snapshot() *metrics.Snapshot {
+	st := d.core.Status()
+	s := &metrics.Snapshot{Status: *st, Stats: copyStats(&d.core.Stats),
+		Associations: [2]int{len(d.assocs[0]), len(d.assocs[1])},
+		EventLatency: d.eventLatency, TimerLateness: d.timerLateness}
+	s.Status.Peers = append([]rserpool.RegistrarID(nil), st.Peers...)
+	return s
 }
 
 func (d *Daemon) getBuf(b []byte) *[]byte {
@@ -368,7 +654,10 @@ func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 		}
 		if m.Notification != nil {
 			if ev, ok := assocEvent(m.Notification); ok {
-				d.events <- event{kind: evAssoc, sock: which, assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}
+				if !d.deliver(event{kind: evAssoc, at: d.stamp(), sock: which,
+					assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}) {
+					return
+				}
 			}
 			continue
 		}
@@ -376,12 +665,14 @@ func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 			d.log.Warningf("Dropping a message of more than %d bytes from assoc %d", len(m.Data), m.Info.Assoc)
 			continue
 		}
-		ev := event{kind: evMessage, sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
+		ev := event{kind: evMessage, at: d.stamp(), sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
 			data: d.getBuf(m.Data)}
 		if needsAssocInfo(m.Info.PPID, m.Data) {
 			ev.info = assocInfo(s, m.Info.Assoc)
 		}
-		d.events <- ev
+		if !d.deliver(ev) {
+			return
+		}
 	}
 }
 
@@ -440,7 +731,7 @@ func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {
 func (d *Daemon) readMulticast() {
 	defer d.readers.Done()
 	err := d.enrpIn.Run(func(payload []byte, from netip.AddrPort) {
-		d.events <- event{kind: evMulticast, data: d.getBuf(payload), from: from}
+		d.deliver(event{kind: evMulticast, at: d.stamp(), data: d.getBuf(payload), from: from})
 	})
 	if err != nil {
 		d.log.Warningf("ENRP multicast input stopped: %v", err)
@@ -516,6 +807,17 @@ func (d *Daemon) rejoin() {
 	d.lastRejoinWarn = false
 }
 
+// asapLocalAddrs are the ASAP socket's addresses for the CSP location,
+// read at every report as RSPLIB does, so that a wildcard socket shows the
+// interfaces of the moment.
+func (d *Daemon) asapLocalAddrs() []netip.AddrPort {
+	addrs, err := d.asap.LocalAddrs()
+	if err != nil {
+		return nil
+	}
+	return addrs
+}
+
 func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
 	if d.reporter == nil {
 		return
@@ -526,7 +828,7 @@ func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
 	} else {
 		d.log.Logf(logging.LevelVerbose4, "Sending a Component Status Protocol report...")
 		r = d.reporter.Build(time.Now(), csp.Snapshot{PoolElements: st.PEs, OwnedPoolElements: st.OwnedPEs,
-			Pools: st.Pools, Peers: st.Peers, Location: csp.Location(d.host, d.asapLocal)})
+			Pools: st.Pools, Peers: st.Peers, Location: csp.Location(d.host, d.asapLocalAddrs())})
 	}
 	if err := d.reporter.Send(&r); err != nil {
 		if !d.cspWarned {
@@ -545,12 +847,8 @@ func (d *Daemon) shutdown() {
 		d.sendCSP(nil, true)
 		d.reporter.Close()
 	}
+	close(d.quit) // readers waiting to hand over an event give up
 	d.closeSockets()
-	// Unblock readers that wait to hand over an event.
-	go func() {
-		for range d.events {
-		}
-	}()
 	d.readers.Wait()
 }
 

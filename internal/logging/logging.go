@@ -76,6 +76,11 @@ type Options struct {
 	Color  bool
 	// Stderr receives the log without File; nil means os.Stderr.
 	Stderr io.Writer
+	// Continue, when not nil, is File already opened by the process this
+	// one takes over from (the daemon re-executed to run in the
+	// background): the log goes on in it as is, with no truncation,
+	// separator or "Logging started" line. Reopen still opens File by name.
+	Continue *os.File
 
 	// The rest exist for tests; zero values mean the real thing.
 	Now    func() time.Time
@@ -135,6 +140,11 @@ func New(o Options) (*Logger, error) {
 		Hooks:     make(logrus.LevelHooks),
 		Level:     logrus.TraceLevel, // filtering happens in Enabled
 		ExitFunc:  os.Exit,
+	}
+	if o.Continue != nil {
+		l.file, l.path = o.Continue, o.File
+		l.lr.Out = o.Continue
+		return l, nil
 	}
 	if o.File != "" {
 		file, err := openLog(o.File, o.Append)
@@ -259,6 +269,17 @@ func logrusLevel(lv Level) logrus.Level {
 		return logrus.DebugLevel
 	}
 	return logrus.TraceLevel
+}
+
+// File returns the open log file, or nil when the log goes to standard
+// error. It stays valid until the next Reopen or Close.
+func (l *Logger) File() *os.File {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.file
 }
 
 // Reopen reopens the log file by name, in append mode, so that a log rotated

@@ -469,3 +469,47 @@ func BenchmarkEnabled(b *testing.B) {
 		}
 	}
 }
+
+// TestContinue hands a logger's open file to a second logger, as the daemon
+// does for its background copy: the second one appends without a start
+// line or separator, even to a file opened with truncation.
+func TestContinue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pr.log")
+	first, err := New(fixed(Options{Level: LevelAction, File: path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Notef("parent")
+	f := first.File()
+	if f == nil {
+		t.Fatal("no file")
+	}
+	second, err := New(fixed(Options{Level: LevelAction, File: path, Continue: f}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Notef("child")
+	if second.File() != f {
+		t.Error("File is not the continued file")
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(msg string) string { return ts + site + ts + msg + "\n" }
+	if want := entry("Logging started, log level is 4.") + entry("parent") + entry("child") + entry("Logging finished."); string(got) != want {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	var stderr bytes.Buffer
+	l, _ := New(fixed(Options{Level: LevelNote, Stderr: &stderr}))
+	if l.File() != nil {
+		t.Error("File without a log file")
+	}
+	var nl *Logger
+	if nl.File() != nil {
+		t.Error("nil logger has a file")
+	}
+}

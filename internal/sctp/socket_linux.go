@@ -120,11 +120,19 @@ func Listen(cfg Config) (*Socket, error) {
 	if err := subscribe(uintptr(fd), events); err != nil {
 		return nil, err
 	}
+	ok = true
+	return newSocket(fd, family, cfg.MaxMessageSize)
+}
+
+// newSocket puts a bound, listening, non-blocking descriptor on the poller;
+// the Socket owns fd from here on, also on failure.
+func newSocket(fd, family, maxMsg int) (*Socket, error) {
 	sa, err := syscall.Getsockname(fd)
 	if err != nil {
+		syscall.Close(fd)
 		return nil, fmt.Errorf("sctp: getsockname: %w", err)
 	}
-	s := &Socket{family: family, maxMsg: cfg.MaxMessageSize}
+	s := &Socket{family: family, maxMsg: maxMsg}
 	switch sa := sa.(type) {
 	case *syscall.SockaddrInet4:
 		s.port = uint16(sa.Port)
@@ -141,7 +149,6 @@ func Listen(cfg Config) (*Socket, error) {
 	if s.f == nil {
 		return nil, fmt.Errorf("sctp: bad descriptor %d", fd)
 	}
-	ok = true
 	if s.rc, err = s.f.SyscallConn(); err != nil {
 		s.f.Close()
 		return nil, fmt.Errorf("sctp: %w", err)
@@ -153,6 +160,83 @@ func Listen(cfg Config) (*Socket, error) {
 		return op
 	}
 	return s, nil
+}
+
+// FileSocket returns a Socket for a listening one-to-many SCTP socket opened
+// elsewhere, typically by a parent process that handed it over with os/exec's
+// ExtraFiles (the daemon re-executes itself to run in the background with
+// the sockets it has already bound). It works on a duplicate of f's
+// descriptor, so the caller closes f. The socket keeps what the kernel
+// holds: bound addresses, listen state, event subscription and options
+// such as SCTP_AUTOCLOSE. maxMessageSize is Config.MaxMessageSize.
+func FileSocket(f *os.File, maxMessageSize int) (*Socket, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("sctp: inherited socket: %w", err)
+	}
+	nfd, family := -1, 0
+	var ferr error
+	err = rc.Control(func(fd uintptr) {
+		for _, check := range []struct {
+			opt  int
+			want int
+			what string
+		}{
+			{syscall.SO_TYPE, syscall.SOCK_SEQPACKET, "not a one-to-many socket"},
+			{syscall.SO_PROTOCOL, syscall.IPPROTO_SCTP, "not an SCTP socket"},
+			{syscall.SO_ACCEPTCONN, 1, "not listening"},
+		} {
+			v, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, check.opt)
+			if err != nil {
+				ferr = os.NewSyscallError("getsockopt", err)
+				return
+			}
+			if v != check.want {
+				ferr = errors.New(check.what)
+				return
+			}
+		}
+		if family, ferr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_DOMAIN); ferr != nil {
+			ferr = os.NewSyscallError("getsockopt SO_DOMAIN", ferr)
+			return
+		}
+		r1, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			ferr = os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", errno)
+			return
+		}
+		nfd = int(r1)
+	})
+	if err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sctp: inherited socket %s: %w", f.Name(), err)
+	}
+	if err := syscall.SetNonblock(nfd, true); err != nil {
+		syscall.Close(nfd)
+		return nil, fmt.Errorf("sctp: inherited socket %s: set non-blocking: %w", f.Name(), err)
+	}
+	return newSocket(nfd, family, maxMessageSize)
+}
+
+// File returns a duplicate of the socket's descriptor, for handing the bound
+// socket to another process (see FileSocket). Both refer to the same kernel
+// socket; closing one leaves the other usable.
+func (s *Socket) File() (*os.File, error) {
+	nfd := -1
+	err := s.control(func(fd uintptr) error {
+		r1, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			return os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", errno)
+		}
+		nfd = int(r1)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sctp: duplicating socket: %w", err)
+	}
+	return os.NewFile(uintptr(nfd), fmt.Sprintf("sctp:%d", s.port)), nil
 }
 
 func bindAddrs(fd, family int, addrs []netip.Addr, port uint16) error {

@@ -5,6 +5,7 @@ package sctp
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"runtime"
 	"time"
 )
@@ -19,6 +20,12 @@ type Socket struct{}
 
 // Listen fails: SCTP sockets are implemented for Linux only.
 func Listen(Config) (*Socket, error) { return nil, errUnsupported }
+
+// FileSocket fails: SCTP sockets are implemented for Linux only.
+func FileSocket(*os.File, int) (*Socket, error) { return nil, errUnsupported }
+
+// File fails.
+func (*Socket) File() (*os.File, error) { return nil, errUnsupported }
 
 // Port returns 0.
 func (*Socket) Port() uint16 { return 0 }
