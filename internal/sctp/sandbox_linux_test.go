@@ -650,15 +650,26 @@ func TestSandboxSendBufferFull(t *testing.T) {
 	m := &Message{}
 	readUntil(t, srv, m, "hello", isData)
 	chunk := pattern(8192)
-	var err error
-	sent := 0
-	for ; sent < 10000; sent++ {
-		if err = srv.Send(m.Info.Assoc, chunk, SendInfo{PPID: 11, NoWait: true}); err != nil {
-			break
+	// The first ErrWouldBlock comes while the peer's kernel still accepts
+	// data into its receive window, which frees our send buffer again. Keep
+	// filling until nothing has gone out for a while: then the peer's window
+	// is full too and the buffer stays full.
+	sent, stuck := 0, 0
+	for sent < 100000 && stuck < 20 {
+		err := srv.Send(m.Info.Assoc, chunk, SendInfo{PPID: 11, NoWait: true})
+		switch {
+		case err == nil:
+			sent++
+			stuck = 0
+		case errors.Is(err, ErrWouldBlock):
+			stuck++
+			time.Sleep(20 * time.Millisecond)
+		default:
+			t.Fatalf("after %d messages: %v, want ErrWouldBlock", sent, err)
 		}
 	}
-	if !errors.Is(err, ErrWouldBlock) {
-		t.Fatalf("after %d messages: %v, want ErrWouldBlock", sent, err)
+	if stuck < 20 {
+		t.Fatalf("the send buffer never filled (%d messages sent)", sent)
 	}
 	srv.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 	if err := srv.Send(m.Info.Assoc, chunk, SendInfo{PPID: 11}); !errors.Is(err, os.ErrDeadlineExceeded) {
