@@ -3,6 +3,7 @@ package handlespace
 import (
 	"iter"
 
+	"github.com/rserpool/rspregistrar/internal/handlespace/btree"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
@@ -22,29 +23,28 @@ func CursorOf(pe *PE) Cursor { return Cursor{Handle: pe.pool.handle, ID: pe.elem
 func (h *Handlespace) All(after Cursor) iter.Seq[*PE] {
 	return func(yield func(*PE) bool) {
 		var p *pool
-		var x *PE
+		var c btree.Cursor[rserpool.PEID, *PE]
 		switch {
 		case after.Handle == "":
-			p = h.pools.First()
-			if p != nil {
-				x = p.index.First()
+			if p = h.pools.First(); p != nil {
+				c = p.index.First()
 			}
+		case h.byHandle[after.Handle] != nil:
+			p = h.byHandle[after.Handle]
+			c = p.index.After(after.ID)
 		default:
-			probe := func(q *pool) int { return after.Handle.Compare(q.handle) }
-			if p = h.pools.Find(probe); p != nil {
-				x = p.index.After(func(e *PE) int { return cmpID(after.ID, e.elem.ID) })
-			} else if p = h.pools.After(probe); p != nil {
-				x = p.index.First()
+			if p = h.pools.After(func(q *pool) int { return after.Handle.Compare(q.handle) }); p != nil {
+				c = p.index.First()
 			}
 		}
 		for p != nil {
-			for ; x != nil; x = p.index.Next(x) {
-				if !yield(x) {
+			for ; c.Valid(); c.Next() {
+				if !yield(c.Value()) {
 					return
 				}
 			}
 			if p = h.pools.Next(p); p != nil {
-				x = p.index.First()
+				c = p.index.First()
 			}
 		}
 	}

@@ -6,38 +6,9 @@ import (
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
-// The Ops types of the handlespace's trees. All are zero-size; each names
-// the Links field and colour bit its tree uses and the tree's order.
-
-// indexOps orders a pool's PEs by identifier.
-type indexOps struct{}
-
-func (indexOps) Links(x *PE) *rbtree.Links[*PE] { return &x.idx }
-func (indexOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorIndex }
-func (indexOps) Compare(a, b *PE) int           { return cmpID(a.elem.ID, b.elem.ID) }
-
-// sortedOps orders a sorted pool's selection set by (key, Seq).
-type sortedOps struct{}
-
-func (sortedOps) Links(x *PE) *rbtree.Links[*PE] { return &x.sel }
-func (sortedOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorSelection }
-
-func (sortedOps) Compare(a, b *PE) int {
-	if a.key != b.key {
-		return cmpU64(a.key, b.key)
-	}
-	return cmpU64(uint64(a.state.Seq), uint64(b.state.Seq))
-}
-
-// weightedOps orders a weighted pool's selection set by identifier and keeps
-// the subtree sums of the selection weights.
-type weightedOps struct{}
-
-func (weightedOps) Links(x *PE) *rbtree.Links[*PE] { return &x.sel }
-func (weightedOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorSelection }
-func (weightedOps) Compare(a, b *PE) int           { return cmpID(a.elem.ID, b.elem.ID) }
-func (weightedOps) Weight(x *PE) uint64            { return x.key }
-func (weightedOps) LeftSum(x *PE) *uint64          { return &x.sum }
+// The Ops types of the handlespace's red-black trees. All are zero-size;
+// each names the Links field and colour bit its tree uses and the tree's
+// order.
 
 // ownerOps orders the ownership set by (home, identifier, handle).
 type ownerOps struct{}
@@ -100,39 +71,42 @@ func cmpU64(a, b uint64) int {
 
 func (p *pool) isWeighted() bool { return p.pol.Kind() == policy.Weighted }
 
-// link inserts the PE into the selection set. As in RSPLIB, the policy's
-// update hook runs on every link; the sort key or weight is computed after.
+// link puts the PE, which is in the index, into the selection order. As in
+// RSPLIB, the policy's update hook runs on every link; the sort key or
+// weight is computed after. Selection weights fit 32 bits: policy values
+// never exceed rserpool.PolicyValueMax.
+//
+// Between link and unlink, a PE's policy settings and selection state only
+// change together with its position (see unlink).
 func (p *pool) link(pe *PE) {
 	p.pol.OnLink(&pe.elem.Policy, &pe.state)
 	if p.isWeighted() {
-		pe.key = p.pol.Value(&pe.elem.Policy, &pe.state)
-		p.weighted.Insert(pe)
-	} else {
-		pe.key = p.pol.Key(&pe.elem.Policy, &pe.state)
-		p.sorted.Insert(pe)
+		p.index.SetWeight(pe.elem.ID, uint32(p.pol.Value(&pe.elem.Policy, &pe.state)))
+		return
 	}
+	p.sorted.Insert(p.pol.Key(&pe.elem.Policy, &pe.state), pe.state.Seq, pe)
 }
 
+// unlink takes the PE out of the selection order. Its key is recomputed,
+// which gives the key it was linked with because nothing it depends on
+// changed since (Check verifies this). In a weighted pool the PE keeps its
+// index entry and weight until link sets the new one.
 func (p *pool) unlink(pe *PE) {
-	if p.isWeighted() {
-		p.weighted.Remove(pe)
-	} else {
-		p.sorted.Remove(pe)
+	if !p.isWeighted() {
+		p.sorted.Remove(p.pol.Key(&pe.elem.Policy, &pe.state), pe.state.Seq)
 	}
 }
 
+// firstSelected returns the first PE in selection order, or nil.
 func (p *pool) firstSelected() *PE {
 	if p.isWeighted() {
-		return p.weighted.First()
+		if c := p.index.First(); c.Valid() {
+			return c.Value()
+		}
+	} else if c := p.sorted.First(); c.Valid() {
+		return c.Value()
 	}
-	return p.sorted.First()
-}
-
-func (p *pool) nextSelected(pe *PE) *PE {
-	if p.isWeighted() {
-		return p.weighted.Next(pe)
-	}
-	return p.sorted.Next(pe)
+	return nil
 }
 
 // resequence renumbers the selection set 0, 1, 2, … in its current order so
@@ -140,8 +114,16 @@ func (p *pool) nextSelected(pe *PE) *PE {
 // only breaks ties, and earlier PEs get smaller numbers.
 func (p *pool) resequence() {
 	p.seq = 0
-	for x := p.firstSelected(); x != nil; x = p.nextSelected(x) {
+	if p.isWeighted() {
+		for c := p.index.First(); c.Valid(); c.Next() {
+			c.Value().state.Seq = p.seq
+			p.seq++
+		}
+		return
+	}
+	p.sorted.Rewrite(func(key uint64, _ uint32, x *PE) (uint64, uint32) {
 		x.state.Seq = p.seq
 		p.seq++
-	}
+		return key, x.state.Seq
+	})
 }
