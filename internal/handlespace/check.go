@@ -15,10 +15,10 @@ func (h *Handlespace) Check() error {
 	if err := h.pools.Check(); err != nil {
 		return fmt.Errorf("pool index: %w", err)
 	}
-	if err := h.owners.Check(); err != nil {
+	if err := h.owners.check(ownerKey); err != nil {
 		return fmt.Errorf("ownership set: %w", err)
 	}
-	if err := h.conns.Check(); err != nil {
+	if err := h.conns.check(connKey); err != nil {
 		return fmt.Errorf("connection set: %w", err)
 	}
 	if len(h.byHandle) != h.pools.Len() {
@@ -47,13 +47,13 @@ func (h *Handlespace) Check() error {
 				s.n++
 				s.sum += x.Checksum()
 				stats[x.elem.Home] = s
-				if !h.owners.Contains(x) {
+				if !h.owners.contains(ownerKey(x), x) {
 					return fmt.Errorf("PE %s/%s: missing from the ownership set", p.handle, x.elem.ID)
 				}
 			}
 			if x.assoc != 0 {
 				conns++
-				if !h.conns.Contains(x) {
+				if !h.conns.contains(connKey(x), x) {
 					return fmt.Errorf("PE %s/%s: missing from the connection set", p.handle, x.elem.ID)
 				}
 			}
@@ -71,10 +71,10 @@ func (h *Handlespace) Check() error {
 	switch {
 	case n != h.n:
 		return fmt.Errorf("counted %d PEs, counter says %d", n, h.n)
-	case owned != h.owners.Len():
-		return fmt.Errorf("%d PEs have a home, ownership set has %d", owned, h.owners.Len())
-	case conns != h.conns.Len():
-		return fmt.Errorf("%d PEs are bound, connection set has %d", conns, h.conns.Len())
+	case owned != h.owners.s.Len():
+		return fmt.Errorf("%d PEs have a home, ownership set has %d", owned, h.owners.s.Len())
+	case conns != h.conns.s.Len():
+		return fmt.Errorf("%d PEs are bound, connection set has %d", conns, h.conns.s.Len())
 	case total != h.total:
 		return fmt.Errorf("handlespace checksum %08x, recount %08x", uint32(h.total), uint32(total))
 	case len(stats) != len(h.stats):

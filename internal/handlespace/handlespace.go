@@ -74,12 +74,6 @@ func (c TimerCode) String() string {
 	return "unknown timer"
 }
 
-// Colour bits of the red-black trees a PE is in, and flag bits.
-const (
-	colorOwnership uint8 = 1 << iota
-	colorConnection
-)
-
 const (
 	flagMarked uint8 = 1 << iota
 	flagLinked       // in its pool's index, i.e. in the handlespace
@@ -94,17 +88,15 @@ type PE struct {
 	//
 	// The PE's sort key or selection weight and its timer's due time live
 	// in the pool's trees and the timer queue only: recomputing or looking
-	// them up when needed keeps a PE at 208 bytes, a size class below 224.
-	state     policy.State
-	elem      rserpool.PoolElement
-	pool      *pool
-	own, conn rbtree.Links[*PE]
-	timerPos  uint32 // 1 + index in the timer queue; 0 = no timer
-	assoc     AssocID
-	unreach   uint32
-	timer     TimerCode
-	flags     uint8
-	colors    uint8
+	// them up when needed keeps a PE at 160 bytes (a size class).
+	state    policy.State
+	elem     rserpool.PoolElement
+	pool     *pool
+	timerPos uint32 // 1 + index in the timer queue; 0 = no timer
+	assoc    AssocID
+	unreach  uint32
+	timer    TimerCode
+	flags    uint8
 }
 
 // Element returns the PE's data as stored: identifier, home registrar,
@@ -185,8 +177,8 @@ type Handlespace struct {
 	pools rbtree.Tree[*pool, poolOps] // for handle order
 	// byHandle finds a pool without string comparisons along a tree path.
 	byHandle map[rserpool.PoolHandle]*pool
-	owners   rbtree.Tree[*PE, ownerOps]
-	conns    rbtree.Tree[*PE, connOps]
+	owners   peSet // PEs with a home by (home, PE id, handle)
+	conns    peSet // PEs bound to an association by (association, PE id, handle)
 	timers   []timerEntry
 	stats    map[rserpool.RegistrarID]ownerStat
 	n        int
@@ -204,8 +196,6 @@ func New(own rserpool.RegistrarID, rnd policy.Rand) *Handlespace {
 	h := &Handlespace{own: own, rnd: rnd, stats: make(map[rserpool.RegistrarID]ownerStat),
 		byHandle: make(map[rserpool.PoolHandle]*pool)}
 	h.pools.Init(poolOps{})
-	h.owners.Init(ownerOps{})
-	h.conns.Init(connOps{})
 	return h
 }
 
@@ -371,7 +361,7 @@ func (h *Handlespace) add(p *pool, e *rserpool.PoolElement, assoc AssocID) *PE {
 	sum := PEChecksum(p.handle, e.ID)
 	h.total += sum
 	if pe.elem.Home != 0 {
-		h.owners.Insert(pe)
+		h.owners.insert(ownerKey(pe), pe)
 		h.ownerAdd(pe.elem.Home, sum)
 	}
 	h.bind(pe, assoc)
@@ -414,11 +404,11 @@ func (h *Handlespace) bind(pe *PE, assoc AssocID) {
 		return
 	}
 	if pe.assoc != 0 {
-		h.conns.Remove(pe)
+		h.conns.remove(connKey(pe), pe)
 	}
 	pe.assoc = assoc
 	if assoc != 0 {
-		h.conns.Insert(pe)
+		h.conns.insert(connKey(pe), pe)
 	}
 }
 
@@ -431,12 +421,12 @@ func (h *Handlespace) setHome(pe *PE, home rserpool.RegistrarID) {
 	}
 	sum := pe.Checksum()
 	if old != 0 {
-		h.owners.Remove(pe)
+		h.owners.remove(ownerKey(pe), pe)
 		h.ownerSub(old, sum)
 	}
 	pe.elem.Home = home
 	if home != 0 {
-		h.owners.Insert(pe)
+		h.owners.insert(ownerKey(pe), pe)
 		h.ownerAdd(home, sum)
 	}
 }
@@ -469,11 +459,11 @@ func (h *Handlespace) Remove(pe *PE) bool {
 	h.StopTimer(pe)
 	sum := pe.Checksum()
 	if pe.elem.Home != 0 {
-		h.owners.Remove(pe)
+		h.owners.remove(ownerKey(pe), pe)
 		h.ownerSub(pe.elem.Home, sum)
 	}
 	if pe.assoc != 0 {
-		h.conns.Remove(pe)
+		h.conns.remove(connKey(pe), pe)
 	}
 	p.unlink(pe)
 	p.index.Remove(pe.elem.ID)

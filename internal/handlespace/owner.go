@@ -56,9 +56,8 @@ func (h *Handlespace) All(after Cursor) iter.Seq[*PE] {
 // never runs on into the next registrar's PEs (enrp.md §7.2).
 func (h *Handlespace) Owned(owner rserpool.RegistrarID, after Cursor) iter.Seq[*PE] {
 	return func(yield func(*PE) bool) {
-		x := h.owners.After(func(e *PE) int { return cmpOwner(owner, after.ID, after.Handle, e) })
-		for ; x != nil && x.elem.Home == owner; x = h.owners.Next(x) {
-			if !yield(x) {
+		for c := h.owners.after(pairKey(owner, after.ID), after.Handle); c.Valid() && c.Key()>>32 == uint64(owner); c.Next() {
+			if !yield(c.Value()) {
 				return
 			}
 		}
@@ -81,9 +80,8 @@ func (h *Handlespace) OfAssoc(dst []*PE, assoc AssocID) []*PE {
 	if assoc == 0 {
 		return dst
 	}
-	x := h.conns.After(func(e *PE) int { return cmpConn(assoc, 0, "", e) })
-	for ; x != nil && x.assoc == assoc; x = h.conns.Next(x) {
-		dst = append(dst, x)
+	for c := h.conns.s.Seek(pairKey(assoc, rserpool.PEID(0)), 0); c.Valid() && c.Key()>>32 == uint64(assoc); c.Next() {
+		dst = append(dst, c.Value())
 	}
 	return dst
 }

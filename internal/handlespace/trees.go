@@ -1,54 +1,105 @@
 package handlespace
 
 import (
+	"fmt"
+
+	"github.com/rserpool/rspregistrar/internal/handlespace/btree"
 	"github.com/rserpool/rspregistrar/internal/handlespace/rbtree"
 	"github.com/rserpool/rspregistrar/internal/policy"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
-// The Ops types of the handlespace's red-black trees. All are zero-size;
-// each names the Links field and colour bit its tree uses and the tree's
-// order.
+// peSet is a set of PEs ordered by (key, pool handle): the ownership set
+// (key: home registrar and PE identifier) and the connection set (key:
+// association and PE identifier). PEs of equal key, which are rare (one
+// identifier in several pools), get ties in the order of their handles,
+// spread so that a newcomer usually fits between its neighbours.
+type peSet struct{ s btree.Set[uint64, *PE] }
 
-// ownerOps orders the ownership set by (home, identifier, handle).
-type ownerOps struct{}
+// pairKey is a peSet key: hi sorts first.
+func pairKey[H, L ~uint32](hi H, lo L) uint64 { return uint64(hi)<<32 | uint64(lo) }
 
-func (ownerOps) Links(x *PE) *rbtree.Links[*PE] { return &x.own }
-func (ownerOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorOwnership }
-
-func (ownerOps) Compare(a, b *PE) int {
-	return cmpOwner(a.elem.Home, a.elem.ID, a.pool.handle, b)
+func (o *peSet) insert(k uint64, pe *PE) {
+	// Find the ties of the neighbours in handle order.
+	prev, next := int64(-1), int64(1)<<32
+	var group []*PE
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c.Next() {
+		x := c.Value()
+		if x.pool.handle.Compare(pe.pool.handle) < 0 {
+			prev = int64(c.Extra())
+		} else if next == 1<<32 {
+			next = int64(c.Extra())
+		}
+		group = append(group, x)
+	}
+	if next-prev >= 2 {
+		o.s.Insert(k, uint32(prev+(next-prev)/2), pe)
+		return
+	}
+	// No room: renumber the group evenly.
+	i := 0
+	for i < len(group) && group[i].pool.handle.Compare(pe.pool.handle) < 0 {
+		i++
+	}
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c = o.s.Seek(k, 0) {
+		o.s.Remove(k, c.Extra())
+	}
+	group = append(group[:i], append([]*PE{pe}, group[i:]...)...)
+	step := uint64(1<<32) / uint64(len(group)+1)
+	for j, x := range group {
+		o.s.Insert(k, uint32(step*uint64(j+1)), x)
+	}
 }
 
-func cmpOwner(home rserpool.RegistrarID, id rserpool.PEID, handle rserpool.PoolHandle, b *PE) int {
-	if home != b.elem.Home {
-		return cmpU64(uint64(home), uint64(b.elem.Home))
+func (o *peSet) remove(k uint64, pe *PE) {
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c.Next() {
+		if c.Value() == pe {
+			o.s.Remove(k, c.Extra())
+			return
+		}
 	}
-	if id != b.elem.ID {
-		return cmpID(id, b.elem.ID)
-	}
-	return handle.Compare(b.pool.handle)
 }
 
-// connOps orders the connection set by (association, identifier, handle).
-type connOps struct{}
-
-func (connOps) Links(x *PE) *rbtree.Links[*PE] { return &x.conn }
-func (connOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorConnection }
-
-func (connOps) Compare(a, b *PE) int {
-	return cmpConn(a.assoc, a.elem.ID, a.pool.handle, b)
+// after returns a cursor at the first PE after (k, handle).
+func (o *peSet) after(k uint64, handle rserpool.PoolHandle) btree.Cursor[uint64, *PE] {
+	c := o.s.Seek(k, 0)
+	for c.Valid() && c.Key() == k && c.Value().pool.handle.Compare(handle) <= 0 {
+		c.Next()
+	}
+	return c
 }
 
-func cmpConn(assoc AssocID, id rserpool.PEID, handle rserpool.PoolHandle, b *PE) int {
-	if assoc != b.assoc {
-		return cmpU64(uint64(assoc), uint64(b.assoc))
+// check verifies that the set holds its PEs in (key, handle) order under
+// the keys that key computes.
+func (o *peSet) check(key func(*PE) uint64) error {
+	if err := o.s.Check(); err != nil {
+		return err
 	}
-	if id != b.elem.ID {
-		return cmpID(id, b.elem.ID)
+	var prev *PE
+	for c := o.s.First(); c.Valid(); c.Next() {
+		x := c.Value()
+		if c.Key() != key(x) {
+			return fmt.Errorf("PE %s/%s under a wrong key", x.pool.handle, x.elem.ID)
+		}
+		if prev != nil && key(prev) == c.Key() && prev.pool.handle.Compare(x.pool.handle) >= 0 {
+			return fmt.Errorf("PEs %s/%s and %s/%s out of handle order", prev.pool.handle, prev.elem.ID, x.pool.handle, x.elem.ID)
+		}
+		prev = x
 	}
-	return handle.Compare(b.pool.handle)
+	return nil
 }
+
+func (o *peSet) contains(k uint64, pe *PE) bool {
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c.Next() {
+		if c.Value() == pe {
+			return true
+		}
+	}
+	return false
+}
+
+func ownerKey(pe *PE) uint64 { return pairKey(pe.elem.Home, pe.elem.ID) }
+func connKey(pe *PE) uint64  { return pairKey(pe.assoc, pe.elem.ID) }
 
 // poolOps orders pools by handle (length, then bytes).
 type poolOps struct{}
@@ -56,18 +107,6 @@ type poolOps struct{}
 func (poolOps) Links(x *pool) *rbtree.Links[*pool] { return &x.links }
 func (poolOps) Color(x *pool) (*uint8, uint8)      { return &x.colors, 1 }
 func (poolOps) Compare(a, b *pool) int             { return a.handle.Compare(b.handle) }
-
-func cmpID(a, b rserpool.PEID) int { return cmpU64(uint64(a), uint64(b)) }
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 func (p *pool) isWeighted() bool { return p.pol.Kind() == policy.Weighted }
 

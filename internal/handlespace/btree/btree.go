@@ -599,10 +599,11 @@ func (t *tree[K, V]) firstCursor() Cursor[K, V] {
 	return Cursor[K, V]{l: t.first}
 }
 
-// after returns a cursor at the first entry that sorts after (k, a).
-func (t *tree[K, V]) after(weighted bool, k K, a uint32) Cursor[K, V] {
+// seek returns a cursor at the first entry that does not sort before
+// (k, a), or with strict, after it.
+func (t *tree[K, V]) seek(weighted bool, k K, a uint32, strict bool) Cursor[K, V] {
 	l, i, ok := t.find(weighted, k, a)
-	if ok {
+	if ok && strict {
 		i++
 	}
 	if l == nil {
@@ -898,7 +899,10 @@ func (t *tree[K, V]) value(weighted bool, k K, a uint32) (V, bool) {
 func (s *Set[K, V]) First() Cursor[K, V] { return s.t.firstCursor() }
 
 // After returns a cursor at the first entry after (k, tie).
-func (s *Set[K, V]) After(k K, tie uint32) Cursor[K, V] { return s.t.after(false, k, tie) }
+func (s *Set[K, V]) After(k K, tie uint32) Cursor[K, V] { return s.t.seek(false, k, tie, true) }
+
+// Seek returns a cursor at the first entry not before (k, tie).
+func (s *Set[K, V]) Seek(k K, tie uint32) Cursor[K, V] { return s.t.seek(false, k, tie, false) }
 
 // Rewrite calls f for every entry in order and gives the entry the key
 // and tie f returns. f must keep the order of the entries strictly
@@ -945,7 +949,7 @@ func (w *Weighted[K, V]) Pick(r uint64) (c Cursor[K, V], start uint64) { return 
 func (w *Weighted[K, V]) First() Cursor[K, V] { return w.t.firstCursor() }
 
 // After returns a cursor at the first entry with a key greater than k.
-func (w *Weighted[K, V]) After(k K) Cursor[K, V] { return w.t.after(true, k, 0) }
+func (w *Weighted[K, V]) After(k K) Cursor[K, V] { return w.t.seek(true, k, 0, true) }
 
 // Check verifies the tree's invariants (for tests).
 func (w *Weighted[K, V]) Check() error { return w.t.check(true) }

@@ -242,6 +242,11 @@ func run(t *testing.T, rng *rand.Rand, weighted bool, gen keyGen, target, steps,
 			if ok != found || found && v != m.es[i].val {
 				t.Fatalf("step %d %s: got %d/%v, model %v", step, op, v, ok, found)
 			}
+			if !weighted {
+				if got, want := collect(s.s.Seek(k, a), 3), m.es[i:min(i+3, len(m.es))]; !slices.Equal(got, want) {
+					t.Fatalf("step %d seek %d/%d: %v, model %v", step, k, a, got, want)
+				}
+			}
 			if found {
 				i++
 			}
