@@ -1,9 +1,9 @@
 // Package btree is an in-memory B+ tree for the handlespace's per-pool sets:
 // compact leaves of up to 63 entries and inner nodes of up to 31 children,
-// so that a search touches a few cache lines per level and a million
-// entries need five levels, of which only the lowest two miss the cache,
-// where a binary tree whose nodes are the pool elements themselves takes
-// about twenty cache misses.
+// so that a search touches a few cache lines per level. A million entries
+// need five levels, of which usually only the lowest one or two miss the
+// cache, where a binary tree whose nodes are the pool elements themselves
+// takes about twenty cache misses.
 //
 // Every entry has an integer key, a 32-bit extra word and a value. The two
 // tree types differ in what the extra word means:
