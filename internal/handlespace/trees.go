@@ -11,9 +11,11 @@ import (
 
 // peSet is a set of PEs ordered by (key, pool handle): the ownership set
 // (key: home registrar and PE identifier) and the connection set (key:
-// association and PE identifier). PEs of equal key, which are rare (one
-// identifier in several pools), get ties in the order of their handles,
-// spread so that a newcomer usually fits between its neighbours.
+// association and PE identifier). PEs of equal key (one identifier in
+// several pools) get ties in the order of their handles, spread so that a
+// newcomer usually fits between its neighbours. Such a group is as large as
+// the number of pools a PE serves under one identifier, a handful; inserting
+// or removing scans it, so an operation costs O(log n + group size).
 type peSet struct{ s btree.Set[uint64, *PE] }
 
 // pairKey is a peSet key: hi sorts first.
