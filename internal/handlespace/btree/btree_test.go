@@ -283,6 +283,13 @@ func run(t *testing.T, rng *rand.Rand, weighted bool, gen keyGen, target, steps,
 				t.Fatalf("step %d: pick at the total weight", step)
 			}
 		case r < 99 && weighted: // set weight
+			if k, _ := newKey(step); rng.IntN(5) == 0 {
+				if _, found := m.search(k, 0); !found {
+					if _, ok := s.w.SetWeight(k, 1); ok {
+						t.Fatalf("step %d: set the weight of missing key %d", step, k)
+					}
+				}
+			}
 			if len(m.es) == 0 {
 				continue
 			}
