@@ -198,29 +198,34 @@ func heapInUse() (alloc, inuse uint64) {
 // BenchmarkMemory reports the heap per PE (live heap after GC, and heap
 // spans in use) of a handlespace whose PEs each have one user transport
 // address, with and without one registrator transport address, its own
-// association and a running timer. The registration data the benchmark
-// keeps for itself is measured before and subtracted. The handlespace is
-// built once whatever b.N is; ns/op is the build time per PE (registration
-// into a growing handlespace plus starting its timer).
+// association and a running timer, for the three policies of the resolve
+// benchmarks (their pools keep different selection structures). The
+// registration data the benchmark keeps for itself is measured before and
+// subtracted. The handlespace is built once whatever b.N is; ns/op is the
+// build time per PE (registration into a growing handlespace plus starting
+// its timer).
 func BenchmarkMemory(b *testing.B) {
-	for _, registrator := range []bool{false, true} {
-		for _, pools := range []int{1, 1000} {
-			for _, n := range benchSizes() {
-				b.Run(fmt.Sprintf("registrator=%v/pools=%d/pes=%d", registrator, pools, n), func(b *testing.B) {
-					start := time.Now()
-					s := newBenchSetup(b, rserpool.PolicyRoundRobin, n, pools, registrator)
-					build := time.Since(start)
-					if s.h.PEs() != n {
-						b.Fatal("size")
-					}
-					a0, i0 := heapInUse()
-					s.h = nil // the registration data in s.pes stays live
-					a1, i1 := heapInUse()
-					runtime.KeepAlive(s)
-					b.ReportMetric(float64(build.Nanoseconds())/float64(n), "ns/op")
-					b.ReportMetric(float64(a0-a1)/float64(n), "alloc-B/PE")
-					b.ReportMetric(float64(i0-i1)/float64(n), "inuse-B/PE")
-				})
+	policies := []rserpool.PolicyType{rserpool.PolicyRoundRobin, rserpool.PolicyWeightedRandom, rserpool.PolicyLeastUsed}
+	for _, ptype := range policies {
+		for _, registrator := range []bool{false, true} {
+			for _, pools := range []int{1, 1000} {
+				for _, n := range benchSizes() {
+					b.Run(fmt.Sprintf("%v/registrator=%v/pools=%d/pes=%d", ptype, registrator, pools, n), func(b *testing.B) {
+						start := time.Now()
+						s := newBenchSetup(b, ptype, n, pools, registrator)
+						build := time.Since(start)
+						if s.h.PEs() != n {
+							b.Fatal("size")
+						}
+						a0, i0 := heapInUse()
+						s.h = nil // the registration data in s.pes stays live
+						a1, i1 := heapInUse()
+						runtime.KeepAlive(s)
+						b.ReportMetric(float64(build.Nanoseconds())/float64(n), "ns/op")
+						b.ReportMetric(float64(a0-a1)/float64(n), "alloc-B/PE")
+						b.ReportMetric(float64(i0-i1)/float64(n), "inuse-B/PE")
+					})
+				}
 			}
 		}
 	}

@@ -5,18 +5,25 @@
 //
 // Structure (RSPLIB's PoolHandlespaceNode):
 //
-//   - pools, ordered by pool handle (length, then bytes);
-//   - per pool: an index of its PEs by identifier and a selection set, which
-//     is either ordered by the policy's sort key and sequence number or, for
-//     the weighted random policies, by identifier with weight sums;
+//   - pools, ordered by pool handle (length, then bytes), and a map from
+//     handle to pool for lookups;
+//   - per pool: an index of its PEs by identifier, which for the weighted
+//     random policies carries the selection weights and their sums and is
+//     the selection set, and for the sorted policies a selection set
+//     ordered by the policy's sort key and sequence number;
 //   - an ownership set ordered by (home registrar, PE id, pool handle), with
 //     PE counts and checksum accumulators per home registrar;
 //   - a connection set ordered by (association, PE id, pool handle) holding
 //     the PEs registered over one of our ASAP associations;
 //   - a timer queue ordered by (time, PE id, pool handle).
 //
-// All sets are intrusive: a PE is one allocation linked into every set it
-// belongs to. The handlespace does no I/O, holds no locks and keeps no clock;
+// The sets of PEs are B+ trees (package btree) of compact entries: a search
+// among a million PEs touches a few cache lines per level, where a tree
+// whose nodes are the PEs themselves costs a cache miss per level. The pool
+// index is an intrusive red-black tree (package rbtree). A PE is one
+// allocation of 160 bytes plus its transport addresses; its sort key or
+// weight lives in the trees only. The handlespace does no I/O, holds no
+// locks and keeps no clock;
 // one goroutine owns it and passes time in as int64 nanoseconds of its own
 // (possibly fake) clock. Results that are pool elements are *PE pointers
 // into the handlespace: they stay valid and readable after removal, but must
@@ -31,6 +38,7 @@ import (
 	"crypto/rand"
 	mrand "math/rand/v2"
 
+	"github.com/rserpool/rspregistrar/internal/handlespace/btree"
 	"github.com/rserpool/rspregistrar/internal/handlespace/rbtree"
 	"github.com/rserpool/rspregistrar/internal/policy"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
@@ -68,41 +76,29 @@ func (c TimerCode) String() string {
 	return "unknown timer"
 }
 
-// Colour bits of the trees a PE is in, and flag bits.
 const (
-	colorIndex uint8 = 1 << iota
-	colorSelection
-	colorOwnership
-	colorConnection
+	flagMarked uint8 = 1 << iota
+	flagLinked       // in its pool's index, i.e. in the handlespace
 )
-
-const flagMarked uint8 = 1
 
 // PE is a pool element in the handlespace. Read it through its methods; the
 // element data returned by Element must not be modified.
 type PE struct {
-	// The fields a selection-set descent or comparison reads come first
-	// and fill one 64-byte span; the PE index links sit right before the
-	// identifier. Descents are bound by cache misses, so this matters.
-	sel rbtree.Links[*PE]
-	// key is the sort key in a sorted pool or the selection weight in a
-	// weighted pool (0 while the PE is excluded during a selection).
-	key   uint64
-	sum   uint64 // weights in the left subtree of the weighted selection tree
-	state policy.State
-
-	own, conn rbtree.Links[*PE]
-	pool      *pool
-	timerTS   int64
-	timerPos  uint32 // 1 + index in the timer queue; 0 = no timer
-	assoc     AssocID
-	checksum  Checksum
-	unreach   uint32
-	timer     TimerCode
-	flags     uint8
-	colors    uint8
-	idx       rbtree.Links[*PE]
-	elem      rserpool.PoolElement
+	// A resolution reads and writes the selection state and reads the
+	// policy settings (in elem) of each PE it returns; they come first so
+	// that they share as few cache lines as possible.
+	//
+	// The PE's sort key or selection weight and its timer's due time live
+	// in the pool's trees and the timer queue only: recomputing or looking
+	// them up when needed keeps a PE at 160 bytes (a size class).
+	state    policy.State
+	elem     rserpool.PoolElement
+	pool     *pool
+	timerPos uint32 // 1 + index in the timer queue; 0 = no timer
+	assoc    AssocID
+	unreach  uint32
+	timer    TimerCode
+	flags    uint8
 }
 
 // Element returns the PE's data as stored: identifier, home registrar,
@@ -123,7 +119,12 @@ func (e *PE) Home() rserpool.RegistrarID { return e.elem.Home }
 func (e *PE) Assoc() AssocID { return e.assoc }
 
 // Timer returns the PE's running timer and its due time (TimerNone if none).
-func (e *PE) Timer() (TimerCode, int64) { return e.timer, e.timerTS }
+func (e *PE) Timer() (TimerCode, int64) {
+	if e.timerPos == 0 {
+		return TimerNone, 0
+	}
+	return e.timer, e.pool.hs.timers[e.timerPos-1].ts
+}
 
 // UnreachableReports returns the number of Endpoint Unreachable reports
 // received for this PE entry.
@@ -136,8 +137,9 @@ func (e *PE) Marked() bool { return e.flags&flagMarked != 0 }
 // State returns the PE's selection state.
 func (e *PE) State() policy.State { return e.state }
 
-// Checksum returns the PE's checksum accumulator.
-func (e *PE) Checksum() Checksum { return e.checksum }
+// Checksum returns the PE's checksum accumulator. It is computed from the
+// handle and identifier rather than stored: four bytes less per PE.
+func (e *PE) Checksum() Checksum { return PEChecksum(e.pool.handle, e.elem.ID) }
 
 type pool struct {
 	links          rbtree.Links[*pool]
@@ -147,9 +149,13 @@ type pool struct {
 	seq            uint32 // RSPLIB's GlobalSeqNumber
 	handle         rserpool.PoolHandle
 	pol            *policy.Policy
-	index          rbtree.Tree[*PE, indexOps]
-	sorted         rbtree.Tree[*PE, sortedOps]   // sorted policies
-	weighted       rbtree.Tree[*PE, weightedOps] // weighted random policies
+	hs             *Handlespace // for the PEs' timer due times
+	// index holds all PEs by identifier; in a weighted pool its weights
+	// are the selection weights (RSPLIB's selection tree of these policies
+	// is ordered by identifier too), in a sorted pool they are 0.
+	index btree.Weighted[rserpool.PEID, *PE]
+	// sorted is a sorted pool's selection order by (key, Seq).
+	sorted btree.Set[uint64, *PE]
 }
 
 // PoolInfo describes a pool.
@@ -168,15 +174,17 @@ type ownerStat struct {
 
 // Handlespace is the registrar's handlespace. Create it with New.
 type Handlespace struct {
-	own    rserpool.RegistrarID
-	rnd    policy.Rand
-	pools  rbtree.Tree[*pool, poolOps]
-	owners rbtree.Tree[*PE, ownerOps]
-	conns  rbtree.Tree[*PE, connOps]
-	timers []timerEntry
-	stats  map[rserpool.RegistrarID]ownerStat
-	n      int
-	total  Checksum
+	own   rserpool.RegistrarID
+	rnd   policy.Rand
+	pools rbtree.Tree[*pool, poolOps] // for handle order
+	// byHandle finds a pool without string comparisons along a tree path.
+	byHandle map[rserpool.PoolHandle]*pool
+	owners   peSet // PEs with a home by (home, PE id, handle)
+	conns    peSet // PEs bound to an association by (association, PE id, handle)
+	timers   []timerEntry
+	stats    map[rserpool.RegistrarID]ownerStat
+	n        int
+	total    Checksum
 }
 
 // New returns an empty handlespace of the registrar own. rnd is the random
@@ -187,10 +195,9 @@ func New(own rserpool.RegistrarID, rnd policy.Rand) *Handlespace {
 		_, _ = rand.Read(seed[:]) // never fails (crypto/rand panics internally instead)
 		rnd = mrand.New(mrand.NewChaCha8(seed))
 	}
-	h := &Handlespace{own: own, rnd: rnd, stats: make(map[rserpool.RegistrarID]ownerStat)}
+	h := &Handlespace{own: own, rnd: rnd, stats: make(map[rserpool.RegistrarID]ownerStat),
+		byHandle: make(map[rserpool.PoolHandle]*pool)}
 	h.pools.Init(poolOps{})
-	h.owners.Init(ownerOps{})
-	h.conns.Init(connOps{})
 	return h
 }
 
@@ -220,9 +227,7 @@ func (h *Handlespace) OwnChecksum() Checksum { return h.stats[h.own].sum }
 // HandlespaceChecksum returns the accumulator over all PEs.
 func (h *Handlespace) HandlespaceChecksum() Checksum { return h.total }
 
-func (h *Handlespace) findPool(handle rserpool.PoolHandle) *pool {
-	return h.pools.Find(func(p *pool) int { return handle.Compare(p.handle) })
-}
+func (h *Handlespace) findPool(handle rserpool.PoolHandle) *pool { return h.byHandle[handle] }
 
 // Pool describes the pool with the given handle.
 func (h *Handlespace) Pool(handle rserpool.PoolHandle) (PoolInfo, bool) {
@@ -248,11 +253,12 @@ func (h *Handlespace) Find(handle rserpool.PoolHandle, id rserpool.PEID) *PE {
 }
 
 func (p *pool) find(id rserpool.PEID) *PE {
-	return p.index.Find(func(x *PE) int { return cmpID(id, x.elem.ID) })
+	pe, _ := p.index.Find(id)
+	return pe
 }
 
-// contains reports whether pe is (still) in this handlespace's index.
-func (p *pool) contains(pe *PE) bool { return p.index.Contains(pe) }
+// inHandlespace reports whether pe is (still) in its pool.
+func (pe *PE) inHandlespace() bool { return pe.flags&flagLinked != 0 }
 
 // checkElement runs RSPLIB's poolNodeCheckPoolElementNodeCompatibility on a
 // registration against a pool with the given properties, in RSPLIB's order.
@@ -321,12 +327,10 @@ func (h *Handlespace) Register(handle rserpool.PoolHandle, e *rserpool.PoolEleme
 		return nil, false, cause
 	}
 	if p == nil {
-		p = &pool{handle: handle, pol: pol, protocol: e.User.Protocol,
+		p = &pool{handle: handle, pol: pol, hs: h, protocol: e.User.Protocol,
 			controlChannel: e.User.ControlChannel, seq: policy.SeqStart}
-		p.index.Init(indexOps{})
-		p.sorted.Init(sortedOps{})
-		p.weighted.Init(weightedOps{})
 		h.pools.Insert(p)
+		h.byHandle[handle] = p
 	} else if pe = p.find(e.ID); pe != nil {
 		h.update(pe, e, assoc)
 		return pe, false, nil
@@ -335,32 +339,32 @@ func (h *Handlespace) Register(handle rserpool.PoolHandle, e *rserpool.PoolEleme
 }
 
 func (h *Handlespace) add(p *pool, e *rserpool.PoolElement, assoc AssocID) *PE {
-	pe := &PE{pool: p, elem: *e}
+	pe := &PE{pool: p, elem: *e, flags: flagLinked}
 	pe.elem.User = e.User.Clone()
 	if e.HasRegistrator {
 		pe.elem.Registrator = e.Registrator.Clone()
 	} else {
 		pe.elem.Registrator = rserpool.Transport{}
 	}
-	p.index.Insert(pe)
-	if p.seq+1 < p.seq {
-		p.resequence()
-	}
-	pe.state.Seq = p.seq
-	p.seq++
 	var first *policy.State
 	if f := p.firstSelected(); f != nil {
 		first = &f.state
 	}
+	if p.seq+1 < p.seq {
+		p.resequence()
+	}
+	p.index.Insert(e.ID, 0, pe)
+	pe.state.Seq = p.seq
+	p.seq++
 	p.pol.Initialize(&pe.elem.Policy, &pe.state, first)
 	p.link(pe)
 
 	h.n++
-	pe.checksum = PEChecksum(p.handle, e.ID)
-	h.total += pe.checksum
+	sum := PEChecksum(p.handle, e.ID)
+	h.total += sum
 	if pe.elem.Home != 0 {
-		h.owners.Insert(pe)
-		h.ownerAdd(pe.elem.Home, pe.checksum)
+		h.owners.insert(ownerKey(pe), pe)
+		h.ownerAdd(pe.elem.Home, sum)
 	}
 	h.bind(pe, assoc)
 	return pe
@@ -402,11 +406,11 @@ func (h *Handlespace) bind(pe *PE, assoc AssocID) {
 		return
 	}
 	if pe.assoc != 0 {
-		h.conns.Remove(pe)
+		h.conns.remove(connKey(pe), pe)
 	}
 	pe.assoc = assoc
 	if assoc != 0 {
-		h.conns.Insert(pe)
+		h.conns.insert(connKey(pe), pe)
 	}
 }
 
@@ -417,14 +421,15 @@ func (h *Handlespace) setHome(pe *PE, home rserpool.RegistrarID) {
 	if home == old {
 		return
 	}
+	sum := pe.Checksum()
 	if old != 0 {
-		h.owners.Remove(pe)
-		h.ownerSub(old, pe.checksum)
+		h.owners.remove(ownerKey(pe), pe)
+		h.ownerSub(old, sum)
 	}
 	pe.elem.Home = home
 	if home != 0 {
-		h.owners.Insert(pe)
-		h.ownerAdd(home, pe.checksum)
+		h.owners.insert(ownerKey(pe), pe)
+		h.ownerAdd(home, sum)
 	}
 }
 
@@ -450,23 +455,26 @@ func (h *Handlespace) ownerSub(id rserpool.RegistrarID, c Checksum) {
 // last PE). It reports false if the PE was not in the handlespace.
 func (h *Handlespace) Remove(pe *PE) bool {
 	p := pe.pool
-	if p == nil || !p.contains(pe) {
+	if p == nil || !pe.inHandlespace() {
 		return false
 	}
 	h.StopTimer(pe)
+	sum := pe.Checksum()
 	if pe.elem.Home != 0 {
-		h.owners.Remove(pe)
-		h.ownerSub(pe.elem.Home, pe.checksum)
+		h.owners.remove(ownerKey(pe), pe)
+		h.ownerSub(pe.elem.Home, sum)
 	}
 	if pe.assoc != 0 {
-		h.conns.Remove(pe)
+		h.conns.remove(connKey(pe), pe)
 	}
-	p.index.Remove(pe)
 	p.unlink(pe)
+	p.index.Remove(pe.elem.ID)
+	pe.flags &^= flagLinked
 	h.n--
-	h.total -= pe.checksum
+	h.total -= sum
 	if p.index.Len() == 0 {
 		h.pools.Remove(p)
+		delete(h.byHandle, p.handle)
 	}
 	return true
 }
@@ -491,7 +499,7 @@ func (h *Handlespace) ReportUnreachable(pe *PE) uint32 {
 // SetHome changes the home registrar of one PE (ownership checksums and
 // counts follow). It does nothing for a PE that is not in the handlespace.
 func (h *Handlespace) SetHome(pe *PE, home rserpool.RegistrarID) {
-	if pe.pool != nil && pe.pool.contains(pe) {
+	if pe.pool != nil && pe.inHandlespace() {
 		h.setHome(pe, home)
 	}
 }

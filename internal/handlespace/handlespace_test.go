@@ -494,3 +494,58 @@ func TestOwnershipMarkPurgeAssoc(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSameIDManyPools: one PE identifier in many pools, with the same home
+// and association, registered in orders that exhaust the room between the
+// ownership and connection sets' tie values, keeps both sets in handle
+// order.
+func TestSameIDManyPools(t *testing.T) {
+	var handles []rserpool.PoolHandle
+	for i := range 120 {
+		handles = append(handles, rserpool.PoolHandle(fmt.Sprintf("pool-%03d", i)))
+	}
+	orders := map[string]func() []int{
+		"descending": func() []int {
+			o := make([]int, len(handles))
+			for i := range o {
+				o[i] = len(handles) - 1 - i
+			}
+			return o
+		},
+		// Always between the same two neighbours.
+		"middle": func() []int {
+			o := []int{0, len(handles) - 1}
+			for i := len(handles) - 2; i > 0; i-- {
+				o = append(o, i)
+			}
+			return o
+		},
+		"random": func() []int { return newRand(9).Perm(len(handles)) },
+	}
+	for name, order := range orders {
+		t.Run(name, func(t *testing.T) {
+			h := New(own, newRand(1))
+			rng := newRand(2)
+			for step, i := range order() {
+				if _, _, err := h.Register(handles[i], testPE(7, rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin}), 5); err != nil {
+					t.Fatal(err)
+				}
+				if name != "middle" && rng.IntN(4) == 0 { // and remove one
+					h.Deregister(handles[order()[rng.IntN(step+1)]], 7)
+				}
+				if err := h.Check(); err != nil {
+					t.Fatalf("step %d: %v", step, err)
+				}
+			}
+			owned, bound := h.OwnedBy(nil, own), h.OfAssoc(nil, 5)
+			if len(owned) != h.PEs() || len(bound) != h.PEs() {
+				t.Fatalf("%d owned, %d bound, %d PEs", len(owned), len(bound), h.PEs())
+			}
+			for i := 1; i < len(owned); i++ {
+				if owned[i-1].Handle().Compare(owned[i].Handle()) >= 0 || owned[i] != bound[i] {
+					t.Fatalf("order at %d: %s %s", i, owned[i-1].Handle(), owned[i].Handle())
+				}
+			}
+		})
+	}
+}

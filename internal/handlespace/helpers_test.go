@@ -52,3 +52,15 @@ func ids(pes []*PE) []uint32 {
 	}
 	return out
 }
+
+func cmpID(a, b rserpool.PEID) int { return cmpU64(uint64(a), uint64(b)) }
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

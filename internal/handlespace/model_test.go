@@ -266,7 +266,8 @@ func describe(e *PE) string {
 	if e == nil {
 		return "<nil>"
 	}
-	return peString(e.Handle(), e.Element(), e.State(), e.assoc, e.Marked(), e.unreach, e.timer, e.timerTS, e.Weight())
+	code, ts := e.Timer()
+	return peString(e.Handle(), e.Element(), e.State(), e.assoc, e.Marked(), e.unreach, code, ts, e.Weight())
 }
 
 func strs[T any](xs []T) []string {
@@ -340,6 +341,7 @@ func samePEs(got []*PE, want []*mPE) bool {
 	}
 	for i, e := range got {
 		x := want[i]
+		code, ts := e.Timer()
 		a, b := e.Element(), &x.elem
 		w := uint64(0)
 		if e.pool.isWeighted() {
@@ -349,7 +351,7 @@ func samePEs(got []*PE, want []*mPE) bool {
 			a.Policy != b.Policy || !a.User.Equal(&b.User) || a.HasRegistrator != b.HasRegistrator ||
 			!a.Registrator.Equal(&b.Registrator) || e.State() != x.st || e.Weight() != w ||
 			e.assoc != x.assoc || e.Marked() != x.marked || e.unreach != x.unreach ||
-			e.timer != x.timer || e.timerTS != x.timerTS {
+			code != x.timer || ts != x.timerTS {
 			return false
 		}
 	}
@@ -594,4 +596,100 @@ func FuzzAgainstModel(f *testing.F) {
 		ptypes := []rserpool.PolicyType{types[int(a)%len(types)], types[int(b)%len(types)]}
 		runModel(t, seed, ptypes, 300)
 	})
+}
+
+// TestLargePools compares the handlespace with the model on pools of a few
+// hundred PEs, whose sets are B+ trees of several levels: resolutions of up
+// to 200 items (beyond the picks that selectWeighted steps over), updates
+// and churn, round counters that reach their wrap, and sequence numbers
+// renumbered in a large pool.
+func TestLargePools(t *testing.T) {
+	types := []rserpool.PolicyType{rserpool.PolicyRoundRobin, rserpool.PolicyWeightedRoundRobin,
+		rserpool.PolicyWeightedRandom, rserpool.PolicyLeastUsed, rserpool.PolicyLeastUsedDegradation,
+		rserpool.PolicyRandomizedLeastUsedDegradation, rserpool.PolicyRandom}
+	for i, ptype := range types {
+		t.Run(ptype.String(), func(t *testing.T) {
+			seed := uint64(i)
+			rng := rand.New(rand.NewPCG(seed, 1))
+			h := New(own, rand.New(rand.NewPCG(seed, 2)))
+			m := newModel(own, rand.New(rand.NewPCG(seed, 2)))
+			const handle = rserpool.PoolHandle("large")
+			settings := func() rserpool.PolicySettings {
+				return rserpool.PolicySettings{Type: ptype, Weight: rng.Uint32N(5),
+					Load: rng.Uint32N(4) * 1000, LoadDegradation: rng.Uint32N(3) * 100}
+			}
+			register := func(id uint32, ps rserpool.PolicySettings) {
+				e := testPE(id, ps)
+				_, isNew, err := h.Register(handle, e, 0)
+				_, mNew, mc := m.register(handle, e, 0)
+				if err != nil || mc != rserpool.CauseOkay || isNew != mNew {
+					t.Fatalf("register %d: %v %v / %v %v", id, isNew, err, mNew, mc)
+				}
+			}
+			peIDs := rng.Perm(1000)[:400]
+			for _, id := range peIDs[:300] {
+				register(uint32(id+1), settings())
+			}
+			for step := range 1000 {
+				switch r := rng.IntN(100); {
+				case r < 5: // re-registration with new settings
+					register(uint32(peIDs[rng.IntN(300)]+1), settings())
+				case r < 10: // churn: deregister one, register another
+					a, b := rng.IntN(400), rng.IntN(400)
+					pe := h.Deregister(handle, rserpool.PEID(peIDs[a]+1))
+					if mx := m.pools[handle].pes[rserpool.PEID(peIDs[a]+1)]; (pe == nil) != (mx == nil) {
+						t.Fatalf("step %d: deregister mismatch", step)
+					} else if mx != nil {
+						m.remove(mx)
+					}
+					register(uint32(peIDs[b]+1), settings())
+				case r < 14 && ptype == rserpool.PolicyWeightedRoundRobin:
+					// Move all round counters up to their wrap, keeping
+					// their order, so that the next selections rebase them.
+					top, low := uint32(0), ^uint32(0)
+					for _, x := range m.pools[handle].pes {
+						top, low = max(top, x.st.Round), min(low, x.st.Round)
+					}
+					d := ^uint32(0) - top
+					if top-low <= 2 {
+						d = ^uint32(0) - 2 - low
+					}
+					for _, x := range m.pools[handle].pes {
+						x.st.Round += d
+					}
+					p := h.findPool(handle)
+					p.sorted.Rewrite(func(_ uint64, seq uint32, x *PE) (uint64, uint32) {
+						x.state.Round += d
+						return p.pol.Key(&x.elem.Policy, &x.state), seq
+					})
+				case r < 12: // sequence numbers close to their wrap (never back:
+					// that could give two PEs the same number)
+					if s := ^uint32(0) - rng.Uint32N(20); s > m.pools[handle].seq {
+						h.findPool(handle).seq, m.pools[handle].seq = s, s
+					}
+				default:
+					items := 1 + rng.IntN(5)
+					if rng.IntN(40) == 0 {
+						items = 30 + rng.IntN(170)
+					}
+					maxInc := rng.IntN(3)
+					if ptype == rserpool.PolicyWeightedRoundRobin {
+						// A second PE advanced per selection can wrap
+						// its round before the first reaches the rebase.
+						maxInc = rng.IntN(2)
+					}
+					sel, err := h.Resolve(nil, handle, items, maxInc)
+					msel, _ := m.resolve(handle, items, maxInc)
+					if err != nil || !slices.Equal(ids(sel), mIDs(msel)) {
+						t.Fatalf("step %d: resolve %d items: %v %v, model %v", step, items, ids(sel), err, mIDs(msel))
+					}
+				}
+				if step%100 == 0 || step == 999 {
+					if err := compare(h, m); err != nil {
+						t.Fatalf("step %d: %v", step, err)
+					}
+				}
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package handlespace
 import (
 	"iter"
 
+	"github.com/rserpool/rspregistrar/internal/handlespace/btree"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
@@ -22,29 +23,28 @@ func CursorOf(pe *PE) Cursor { return Cursor{Handle: pe.pool.handle, ID: pe.elem
 func (h *Handlespace) All(after Cursor) iter.Seq[*PE] {
 	return func(yield func(*PE) bool) {
 		var p *pool
-		var x *PE
+		var c btree.Cursor[rserpool.PEID, *PE]
 		switch {
 		case after.Handle == "":
-			p = h.pools.First()
-			if p != nil {
-				x = p.index.First()
+			if p = h.pools.First(); p != nil {
+				c = p.index.First()
 			}
+		case h.byHandle[after.Handle] != nil:
+			p = h.byHandle[after.Handle]
+			c = p.index.After(after.ID)
 		default:
-			probe := func(q *pool) int { return after.Handle.Compare(q.handle) }
-			if p = h.pools.Find(probe); p != nil {
-				x = p.index.After(func(e *PE) int { return cmpID(after.ID, e.elem.ID) })
-			} else if p = h.pools.After(probe); p != nil {
-				x = p.index.First()
+			if p = h.pools.After(func(q *pool) int { return after.Handle.Compare(q.handle) }); p != nil {
+				c = p.index.First()
 			}
 		}
 		for p != nil {
-			for ; x != nil; x = p.index.Next(x) {
-				if !yield(x) {
+			for ; c.Valid(); c.Next() {
+				if !yield(c.Value()) {
 					return
 				}
 			}
 			if p = h.pools.Next(p); p != nil {
-				x = p.index.First()
+				c = p.index.First()
 			}
 		}
 	}
@@ -56,9 +56,8 @@ func (h *Handlespace) All(after Cursor) iter.Seq[*PE] {
 // never runs on into the next registrar's PEs (enrp.md §7.2).
 func (h *Handlespace) Owned(owner rserpool.RegistrarID, after Cursor) iter.Seq[*PE] {
 	return func(yield func(*PE) bool) {
-		x := h.owners.After(func(e *PE) int { return cmpOwner(owner, after.ID, after.Handle, e) })
-		for ; x != nil && x.elem.Home == owner; x = h.owners.Next(x) {
-			if !yield(x) {
+		for c := h.owners.after(pairKey(owner, after.ID), after.Handle); c.Valid() && c.Key()>>32 == uint64(owner); c.Next() {
+			if !yield(c.Value()) {
 				return
 			}
 		}
@@ -81,9 +80,8 @@ func (h *Handlespace) OfAssoc(dst []*PE, assoc AssocID) []*PE {
 	if assoc == 0 {
 		return dst
 	}
-	x := h.conns.After(func(e *PE) int { return cmpConn(assoc, 0, "", e) })
-	for ; x != nil && x.assoc == assoc; x = h.conns.Next(x) {
-		dst = append(dst, x)
+	for c := h.conns.s.Seek(pairKey(assoc, rserpool.PEID(0)), 0); c.Valid() && c.Key()>>32 == uint64(assoc); c.Next() {
+		dst = append(dst, c.Value())
 	}
 	return dst
 }

@@ -32,7 +32,7 @@ func (h *Handlespace) Resolve(dst []*PE, handle rserpool.PoolHandle, items, maxI
 		p.resequence()
 	}
 	if p.isWeighted() {
-		return h.selectWeighted(dst, p, items, maxIncrement), nil
+		return h.selectWeighted(dst, p, items, maxIncrement, maxSkip), nil
 	}
 	p.prepareRounds()
 	return p.selectSorted(dst, items, maxIncrement), nil
@@ -44,17 +44,17 @@ func (p *pool) prepareRounds() {
 	if !p.pol.UsesRounds() {
 		return
 	}
-	first := p.sorted.First()
+	first := p.firstSelected()
 	if first == nil || !p.pol.NeedsRebase(&first.state) {
 		return
 	}
 	// Subtracting the smallest round from every PE keeps the order, so the
-	// tree stays valid; only the cached keys change.
+	// tree stays valid; only the keys change.
 	low := first.state.Round
-	for x := first; x != nil; x = p.sorted.Next(x) {
+	p.sorted.Rewrite(func(_ uint64, seq uint32, x *PE) (uint64, uint32) {
 		x.state.Round -= low
-		x.key = p.pol.Key(&x.elem.Policy, &x.state)
-	}
+		return p.pol.Key(&x.elem.Policy, &x.state), seq
+	})
 }
 
 // selectSorted returns the first PEs in selection order and moves the first
@@ -62,12 +62,12 @@ func (p *pool) prepareRounds() {
 // the policy's update applied (then applied again by link, as in RSPLIB).
 func (p *pool) selectSorted(dst []*PE, items, maxIncrement int) []*PE {
 	start := len(dst)
-	for x := p.sorted.First(); x != nil && len(dst)-start < items; x = p.sorted.Next(x) {
-		dst = append(dst, x)
+	for c := p.sorted.First(); c.Valid() && len(dst)-start < items; c.Next() {
+		dst = append(dst, c.Value())
 	}
 	n := min(len(dst)-start, maxIncrement)
 	for _, x := range dst[start : start+n] {
-		p.sorted.Remove(x)
+		p.unlink(x)
 		x.state.Seq = p.seq
 		p.seq++
 		x.state.Selections++
@@ -77,37 +77,77 @@ func (p *pool) selectSorted(dst []*PE, items, maxIncrement int) []*PE {
 	return dst
 }
 
+// maxSkip is the number of picks up to which a weighted selection leaves
+// the weights in the tree alone (see selectWeighted). The registrar asks
+// for at most 128 items, and usually for a handful.
+const maxSkip = 32
+
+// span is the range of cumulative weights of a picked PE.
+type span struct {
+	start uint64
+	w     uint64
+}
+
 // selectWeighted draws PEs with probability proportional to their weight,
-// without repetition. RSPLIB unlinks each pick until the end of the
-// selection; giving the pick weight 0 instead excludes it from exactly the
-// same cumulative ranges without rebalancing the tree.
-func (h *Handlespace) selectWeighted(dst []*PE, p *pool, items, maxIncrement int) []*PE {
+// without repetition, in the identifier-ordered cumulative weight ranges
+// that RSPLIB uses. RSPLIB unlinks each pick until the end of the
+// selection; drawing in the remaining weight and stepping over the picked
+// ranges maps every random number to the same PE without changing the
+// tree. Beyond skipUpTo picks, the picks' weights are set to 0 in the tree
+// instead, which excludes exactly the same ranges.
+func (h *Handlespace) selectWeighted(dst []*PE, p *pool, items, maxIncrement, skipUpTo int) []*PE {
 	start := len(dst)
-	limit := min(p.weighted.Len(), items)
-	for i := 0; i < limit; i++ {
-		sum := p.weighted.Sum()
-		if sum < 1 {
+	limit := min(p.index.Len(), items)
+	inTree := limit > skipUpTo
+	var buf [maxSkip]span
+	picked := buf[:0]           // sorted by start
+	var weights [maxSkip]uint32 // in pick order
+	remaining := p.index.Sum()
+	for range limit {
+		if remaining < 1 {
 			break
 		}
-		x := p.weighted.SelectByWeight(h.rnd.Uint64() % sum)
-		if x == nil {
+		r := h.rnd.Uint64() % remaining
+		if !inTree {
+			for _, s := range picked {
+				if r < s.start {
+					break
+				}
+				r += s.w
+			}
+		}
+		c, at := p.index.Pick(r)
+		if !c.Valid() {
 			break
 		}
+		w := uint64(c.Extra())
+		remaining -= w
+		if inTree {
+			p.index.SetWeight(c.Key(), 0)
+		} else {
+			weights[len(dst)-start] = uint32(w)
+			i := len(picked)
+			picked = append(picked, span{})
+			for ; i > 0 && picked[i-1].start > at; i-- {
+				picked[i] = picked[i-1]
+			}
+			picked[i] = span{at, w}
+		}
+		// The picks' PEs are only read below, so that their cache misses
+		// overlap instead of delaying the next draw.
+		dst = append(dst, c.Value())
+	}
+	for i, x := range dst[start:] {
 		x.state.Seq = p.seq
 		p.seq++
 		x.state.Selections++
 		if i < maxIncrement {
 			p.pol.OnSelect(&x.elem.Policy, &x.state)
 		}
-		old := x.key
-		x.key = 0
-		p.weighted.Reweighted(x, old)
-		dst = append(dst, x)
-	}
-	for _, x := range dst[start:] {
 		p.pol.OnLink(&x.elem.Policy, &x.state)
-		x.key = p.pol.Value(&x.elem.Policy, &x.state)
-		p.weighted.Reweighted(x, 0)
+		if v := uint32(p.pol.Value(&x.elem.Policy, &x.state)); inTree || v != weights[i] {
+			p.index.SetWeight(x.elem.ID, v)
+		}
 	}
 	return dst
 }
@@ -116,11 +156,16 @@ func (h *Handlespace) selectWeighted(dst []*PE, p *pool, items, maxIncrement int
 // policies, identifier order for weighted ones (for dumps and tests).
 func (h *Handlespace) Selection(dst []*PE, handle rserpool.PoolHandle) []*PE {
 	p := h.findPool(handle)
-	if p == nil {
-		return dst
-	}
-	for x := p.firstSelected(); x != nil; x = p.nextSelected(x) {
-		dst = append(dst, x)
+	switch {
+	case p == nil:
+	case p.isWeighted():
+		for c := p.index.First(); c.Valid(); c.Next() {
+			dst = append(dst, c.Value())
+		}
+	default:
+		for c := p.sorted.First(); c.Valid(); c.Next() {
+			dst = append(dst, c.Value())
+		}
 	}
 	return dst
 }
@@ -131,5 +176,5 @@ func (e *PE) Weight() uint64 {
 	if e.pool.pol.Kind() != policy.Weighted {
 		return 0
 	}
-	return e.key
+	return e.pool.pol.Value(&e.elem.Policy, &e.state)
 }

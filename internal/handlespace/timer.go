@@ -1,9 +1,12 @@
 package handlespace
 
-// The timer queue is a binary min-heap ordered like RSPLIB's timer set, by
+// The timer queue is a 4-ary min-heap ordered like RSPLIB's timer set, by
 // (due time, PE identifier, pool handle), so due timers come out in the same
 // order. A heap needs no per-PE tree links and reschedules in place; the due
 // time is kept in the heap entries so that comparisons rarely touch the PEs.
+// Four children per node halve the depth of a binary heap: a million timers
+// take ten levels, and each level moved updates one PE's queue position,
+// which is a cache miss.
 
 type timerEntry struct {
 	ts int64
@@ -27,10 +30,10 @@ func (h *Handlespace) SetTimer(pe *PE, code TimerCode, ts int64) {
 		h.StopTimer(pe)
 		return
 	}
-	if pe.pool == nil || !pe.pool.contains(pe) {
+	if pe.pool == nil || !pe.inHandlespace() {
 		return
 	}
-	pe.timer, pe.timerTS = code, ts
+	pe.timer = code
 	if pe.timerPos != 0 {
 		i := int(pe.timerPos - 1)
 		h.timers[i].ts = ts
@@ -55,7 +58,7 @@ func (h *Handlespace) StopTimer(pe *PE) {
 
 func (h *Handlespace) removeTimer(i int) {
 	pe := h.timers[i].pe
-	pe.timerPos, pe.timer, pe.timerTS = 0, TimerNone, 0
+	pe.timerPos, pe.timer = 0, TimerNone
 	last := len(h.timers) - 1
 	if i != last {
 		h.timers[i] = h.timers[last]
@@ -83,8 +86,8 @@ func (h *Handlespace) PopDue(now int64) (pe *PE, code TimerCode, ts int64, ok bo
 	if len(h.timers) == 0 || h.timers[0].ts > now {
 		return nil, TimerNone, 0, false
 	}
-	pe = h.timers[0].pe
-	code, ts = pe.timer, pe.timerTS
+	pe, ts = h.timers[0].pe, h.timers[0].ts
+	code = pe.timer
 	h.removeTimer(0)
 	return pe, code, ts, true
 }
@@ -92,43 +95,48 @@ func (h *Handlespace) PopDue(now int64) (pe *PE, code TimerCode, ts int64, ok bo
 // Timers returns the number of running timers.
 func (h *Handlespace) Timers() int { return len(h.timers) }
 
-func (h *Handlespace) swapTimers(i, j int) {
-	t := h.timers
-	t[i], t[j] = t[j], t[i]
-	t[i].pe.timerPos = uint32(i + 1)
-	t[j].pe.timerPos = uint32(j + 1)
-}
-
 // siftUp moves entry i up while it is smaller than its parent and reports
 // whether it moved.
 func (h *Handlespace) siftUp(i int) bool {
-	moved := false
+	t := h.timers
+	e := t[i]
+	start := i
 	for i > 0 {
-		parent := (i - 1) / 2
-		if !timerLess(&h.timers[i], &h.timers[parent]) {
+		parent := (i - 1) / 4
+		if !timerLess(&e, &t[parent]) {
 			break
 		}
-		h.swapTimers(i, parent)
-		i, moved = parent, true
+		t[i] = t[parent]
+		t[i].pe.timerPos = uint32(i + 1)
+		i = parent
 	}
-	return moved
+	t[i] = e
+	e.pe.timerPos = uint32(i + 1)
+	return i != start
 }
 
 func (h *Handlespace) siftDown(i int) {
-	n := len(h.timers)
+	t := h.timers
+	n := len(t)
+	e := t[i]
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		first := 4*i + 1
+		if first >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && timerLess(&h.timers[r], &h.timers[l]) {
-			m = r
+		m := first
+		for c := first + 1; c < min(first+4, n); c++ {
+			if timerLess(&t[c], &t[m]) {
+				m = c
+			}
 		}
-		if !timerLess(&h.timers[m], &h.timers[i]) {
-			return
+		if !timerLess(&t[m], &e) {
+			break
 		}
-		h.swapTimers(i, m)
+		t[i] = t[m]
+		t[i].pe.timerPos = uint32(i + 1)
 		i = m
 	}
+	t[i] = e
+	e.pe.timerPos = uint32(i + 1)
 }

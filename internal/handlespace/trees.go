@@ -1,83 +1,107 @@
 package handlespace
 
 import (
+	"fmt"
+
+	"github.com/rserpool/rspregistrar/internal/handlespace/btree"
 	"github.com/rserpool/rspregistrar/internal/handlespace/rbtree"
 	"github.com/rserpool/rspregistrar/internal/policy"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
-// The Ops types of the handlespace's trees. All are zero-size; each names
-// the Links field and colour bit its tree uses and the tree's order.
+// peSet is a set of PEs ordered by (key, pool handle): the ownership set
+// (key: home registrar and PE identifier) and the connection set (key:
+// association and PE identifier). PEs of equal key (one identifier in
+// several pools) get ties in the order of their handles, spread so that a
+// newcomer usually fits between its neighbours. Such a group is as large as
+// the number of pools a PE serves under one identifier, a handful; inserting
+// or removing scans it, so an operation costs O(log n + group size).
+type peSet struct{ s btree.Set[uint64, *PE] }
 
-// indexOps orders a pool's PEs by identifier.
-type indexOps struct{}
+// pairKey is a peSet key: hi sorts first.
+func pairKey[H, L ~uint32](hi H, lo L) uint64 { return uint64(hi)<<32 | uint64(lo) }
 
-func (indexOps) Links(x *PE) *rbtree.Links[*PE] { return &x.idx }
-func (indexOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorIndex }
-func (indexOps) Compare(a, b *PE) int           { return cmpID(a.elem.ID, b.elem.ID) }
-
-// sortedOps orders a sorted pool's selection set by (key, Seq).
-type sortedOps struct{}
-
-func (sortedOps) Links(x *PE) *rbtree.Links[*PE] { return &x.sel }
-func (sortedOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorSelection }
-
-func (sortedOps) Compare(a, b *PE) int {
-	if a.key != b.key {
-		return cmpU64(a.key, b.key)
+func (o *peSet) insert(k uint64, pe *PE) {
+	// Find the ties of the neighbours in handle order.
+	prev, next := int64(-1), int64(1)<<32
+	var group []*PE
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c.Next() {
+		x := c.Value()
+		if x.pool.handle.Compare(pe.pool.handle) < 0 {
+			prev = int64(c.Extra())
+		} else if next == 1<<32 {
+			next = int64(c.Extra())
+		}
+		group = append(group, x)
 	}
-	return cmpU64(uint64(a.state.Seq), uint64(b.state.Seq))
+	if next-prev >= 2 {
+		o.s.Insert(k, uint32(prev+(next-prev)/2), pe)
+		return
+	}
+	// No room: renumber the group evenly.
+	i := 0
+	for i < len(group) && group[i].pool.handle.Compare(pe.pool.handle) < 0 {
+		i++
+	}
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c = o.s.Seek(k, 0) {
+		o.s.Remove(k, c.Extra())
+	}
+	group = append(group[:i], append([]*PE{pe}, group[i:]...)...)
+	step := uint64(1<<32) / uint64(len(group)+1)
+	for j, x := range group {
+		o.s.Insert(k, uint32(step*uint64(j+1)), x)
+	}
 }
 
-// weightedOps orders a weighted pool's selection set by identifier and keeps
-// the subtree sums of the selection weights.
-type weightedOps struct{}
-
-func (weightedOps) Links(x *PE) *rbtree.Links[*PE] { return &x.sel }
-func (weightedOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorSelection }
-func (weightedOps) Compare(a, b *PE) int           { return cmpID(a.elem.ID, b.elem.ID) }
-func (weightedOps) Weight(x *PE) uint64            { return x.key }
-func (weightedOps) LeftSum(x *PE) *uint64          { return &x.sum }
-
-// ownerOps orders the ownership set by (home, identifier, handle).
-type ownerOps struct{}
-
-func (ownerOps) Links(x *PE) *rbtree.Links[*PE] { return &x.own }
-func (ownerOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorOwnership }
-
-func (ownerOps) Compare(a, b *PE) int {
-	return cmpOwner(a.elem.Home, a.elem.ID, a.pool.handle, b)
+func (o *peSet) remove(k uint64, pe *PE) {
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c.Next() {
+		if c.Value() == pe {
+			o.s.Remove(k, c.Extra())
+			return
+		}
+	}
 }
 
-func cmpOwner(home rserpool.RegistrarID, id rserpool.PEID, handle rserpool.PoolHandle, b *PE) int {
-	if home != b.elem.Home {
-		return cmpU64(uint64(home), uint64(b.elem.Home))
+// after returns a cursor at the first PE after (k, handle).
+func (o *peSet) after(k uint64, handle rserpool.PoolHandle) btree.Cursor[uint64, *PE] {
+	c := o.s.Seek(k, 0)
+	for c.Valid() && c.Key() == k && c.Value().pool.handle.Compare(handle) <= 0 {
+		c.Next()
 	}
-	if id != b.elem.ID {
-		return cmpID(id, b.elem.ID)
-	}
-	return handle.Compare(b.pool.handle)
+	return c
 }
 
-// connOps orders the connection set by (association, identifier, handle).
-type connOps struct{}
-
-func (connOps) Links(x *PE) *rbtree.Links[*PE] { return &x.conn }
-func (connOps) Color(x *PE) (*uint8, uint8)    { return &x.colors, colorConnection }
-
-func (connOps) Compare(a, b *PE) int {
-	return cmpConn(a.assoc, a.elem.ID, a.pool.handle, b)
+// check verifies that the set holds its PEs in (key, handle) order under
+// the keys that key computes.
+func (o *peSet) check(key func(*PE) uint64) error {
+	if err := o.s.Check(); err != nil {
+		return err
+	}
+	var prev *PE
+	for c := o.s.First(); c.Valid(); c.Next() {
+		x := c.Value()
+		if c.Key() != key(x) {
+			return fmt.Errorf("PE %s/%s under a wrong key", x.pool.handle, x.elem.ID)
+		}
+		if prev != nil && key(prev) == c.Key() && prev.pool.handle.Compare(x.pool.handle) >= 0 {
+			return fmt.Errorf("PEs %s/%s and %s/%s out of handle order", prev.pool.handle, prev.elem.ID, x.pool.handle, x.elem.ID)
+		}
+		prev = x
+	}
+	return nil
 }
 
-func cmpConn(assoc AssocID, id rserpool.PEID, handle rserpool.PoolHandle, b *PE) int {
-	if assoc != b.assoc {
-		return cmpU64(uint64(assoc), uint64(b.assoc))
+func (o *peSet) contains(k uint64, pe *PE) bool {
+	for c := o.s.Seek(k, 0); c.Valid() && c.Key() == k; c.Next() {
+		if c.Value() == pe {
+			return true
+		}
 	}
-	if id != b.elem.ID {
-		return cmpID(id, b.elem.ID)
-	}
-	return handle.Compare(b.pool.handle)
+	return false
 }
+
+func ownerKey(pe *PE) uint64 { return pairKey(pe.elem.Home, pe.elem.ID) }
+func connKey(pe *PE) uint64  { return pairKey(pe.assoc, pe.elem.ID) }
 
 // poolOps orders pools by handle (length, then bytes).
 type poolOps struct{}
@@ -86,53 +110,44 @@ func (poolOps) Links(x *pool) *rbtree.Links[*pool] { return &x.links }
 func (poolOps) Color(x *pool) (*uint8, uint8)      { return &x.colors, 1 }
 func (poolOps) Compare(a, b *pool) int             { return a.handle.Compare(b.handle) }
 
-func cmpID(a, b rserpool.PEID) int { return cmpU64(uint64(a), uint64(b)) }
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func (p *pool) isWeighted() bool { return p.pol.Kind() == policy.Weighted }
 
-// link inserts the PE into the selection set. As in RSPLIB, the policy's
-// update hook runs on every link; the sort key or weight is computed after.
+// link puts the PE, which is in the index, into the selection order. As in
+// RSPLIB, the policy's update hook runs on every link; the sort key or
+// weight is computed after. Selection weights fit 32 bits: policy values
+// never exceed rserpool.PolicyValueMax.
+//
+// Between link and unlink, a PE's policy settings and selection state only
+// change together with its position (see unlink).
 func (p *pool) link(pe *PE) {
 	p.pol.OnLink(&pe.elem.Policy, &pe.state)
 	if p.isWeighted() {
-		pe.key = p.pol.Value(&pe.elem.Policy, &pe.state)
-		p.weighted.Insert(pe)
-	} else {
-		pe.key = p.pol.Key(&pe.elem.Policy, &pe.state)
-		p.sorted.Insert(pe)
+		p.index.SetWeight(pe.elem.ID, uint32(p.pol.Value(&pe.elem.Policy, &pe.state)))
+		return
 	}
+	p.sorted.Insert(p.pol.Key(&pe.elem.Policy, &pe.state), pe.state.Seq, pe)
 }
 
+// unlink takes the PE out of the selection order. Its key is recomputed,
+// which gives the key it was linked with because nothing it depends on
+// changed since (Check verifies this). In a weighted pool the PE keeps its
+// index entry and weight until link sets the new one.
 func (p *pool) unlink(pe *PE) {
-	if p.isWeighted() {
-		p.weighted.Remove(pe)
-	} else {
-		p.sorted.Remove(pe)
+	if !p.isWeighted() {
+		p.sorted.Remove(p.pol.Key(&pe.elem.Policy, &pe.state), pe.state.Seq)
 	}
 }
 
+// firstSelected returns the first PE in selection order, or nil.
 func (p *pool) firstSelected() *PE {
 	if p.isWeighted() {
-		return p.weighted.First()
+		if c := p.index.First(); c.Valid() {
+			return c.Value()
+		}
+	} else if c := p.sorted.First(); c.Valid() {
+		return c.Value()
 	}
-	return p.sorted.First()
-}
-
-func (p *pool) nextSelected(pe *PE) *PE {
-	if p.isWeighted() {
-		return p.weighted.Next(pe)
-	}
-	return p.sorted.Next(pe)
+	return nil
 }
 
 // resequence renumbers the selection set 0, 1, 2, … in its current order so
@@ -140,8 +155,16 @@ func (p *pool) nextSelected(pe *PE) *PE {
 // only breaks ties, and earlier PEs get smaller numbers.
 func (p *pool) resequence() {
 	p.seq = 0
-	for x := p.firstSelected(); x != nil; x = p.nextSelected(x) {
+	if p.isWeighted() {
+		for c := p.index.First(); c.Valid(); c.Next() {
+			c.Value().state.Seq = p.seq
+			p.seq++
+		}
+		return
+	}
+	p.sorted.Rewrite(func(key uint64, _ uint32, x *PE) (uint64, uint32) {
 		x.state.Seq = p.seq
 		p.seq++
-	}
+		return key, x.state.Seq
+	})
 }

@@ -264,7 +264,7 @@ func chiSquare(counts []int, probs []float64) float64 {
 }
 
 // Critical values of the chi-square distribution at p = 0.001.
-var chiCritical = map[int]float64{1: 10.83, 2: 13.82, 3: 16.27, 5: 20.52}
+var chiCritical = map[int]float64{1: 10.83, 2: 13.82, 3: 16.27, 5: 20.52, 15: 37.70}
 
 // TestRandomPolicyDistributions tests the weighted random policies
 // statistically with an injected source (the sources are seeded, so the
@@ -343,6 +343,64 @@ func TestRandomNoRepetition(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []uint32{1, 2, 3}) {
 		t.Fatalf("items 10: %v", ids(sel))
+	}
+}
+
+// TestWeightedRandomLargePool tests selection without replacement in a pool
+// of 500 PEs, whose index is a B+ tree of several nodes, for a resolution of
+// 3 items and one of 40 (beyond the picks that are stepped over instead of
+// zeroed in the tree): the classes of the first and second pick must follow
+// P(c1, c2) = n1*w1/W * (n2*w2 - [c1 = c2]*w1) / (W - w1) for classes of n
+// PEs of weight w.
+func TestWeightedRandomLargePool(t *testing.T) {
+	classW := []uint32{1, 2, 5, 10}
+	const perClass = 125
+	var pes []rserpool.PolicySettings
+	for i := range 4 * perClass {
+		pes = append(pes, rserpool.PolicySettings{Type: rserpool.PolicyWeightedRandom, Weight: classW[i%4]})
+	}
+	var total float64
+	for _, w := range classW {
+		total += perClass * float64(w)
+	}
+	var probs []float64
+	for _, w1 := range classW {
+		for _, w2 := range classW {
+			same := 0.
+			if w1 == w2 {
+				same = float64(w1)
+			}
+			probs = append(probs, perClass*float64(w1)/total*(perClass*float64(w2)-same)/(total-float64(w1)))
+		}
+	}
+	for _, items := range []int{3, 40} {
+		t.Run(fmt.Sprint(items), func(t *testing.T) {
+			h := New(own, newRand(uint64(items)))
+			mustRegister(t, h, "P", pes...)
+			counts := make([]int, 16)
+			var sel []*PE
+			for range 20000 {
+				var err error
+				if sel, err = h.Resolve(sel[:0], "P", items, 0); err != nil || len(sel) != items {
+					t.Fatalf("%d PEs, %v", len(sel), err)
+				}
+				seen := map[*PE]bool{}
+				for _, x := range sel {
+					if seen[x] {
+						t.Fatalf("PE %d picked twice", x.ID())
+					}
+					seen[x] = true
+				}
+				c1, c2 := (sel[0].ID()-1)%4, (sel[1].ID()-1)%4
+				counts[c1*4+c2]++
+			}
+			if x := chiSquare(counts, probs); x > chiCritical[15] {
+				t.Errorf("counts %v: chi-square %.2f exceeds %.2f", counts, x, chiCritical[15])
+			}
+			if err := h.Check(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

@@ -1,13 +1,12 @@
 // Package rbtree is an intrusive red-black tree, generic over the element type
-// and its ordering, optionally augmented with left-subtree weight sums so that
-// weighted random selection runs in O(log n).
+// and its ordering. The handlespace keeps its pools in one, ordered by
+// handle.
 //
 // The tree stores no nodes of its own: every element embeds one Links value
 // per tree it can be a member of, and the Ops type parameter tells the tree
 // where that Links value is, where the element keeps its colour bit and how
-// two elements compare. This keeps a pool element that sits in several trees
-// at one allocation, which is what makes the handlespace's memory budget
-// reachable. Colours are kept outside Links (one bit per tree in a byte the
+// two elements compare, so an element in several trees stays one
+// allocation. Colours are kept outside Links (one bit per tree in a byte the
 // element owns) because a bool next to three pointers would cost a full word
 // of padding per tree.
 //
@@ -37,18 +36,6 @@ type Ops[T comparable] interface {
 	Compare(a, b T) int
 }
 
-// Weigher is implemented by Ops types of augmented trees.
-type Weigher[T comparable] interface {
-	// Weight is the element's own weight.
-	Weight(x T) uint64
-	// LeftSum points to the sum of the weights in the element's left
-	// subtree, which the tree maintains. Keeping the left sum in the node
-	// itself, rather than each node's own subtree sum, lets a weighted
-	// descent read only the nodes on its path: one cache miss per level
-	// instead of two.
-	LeftSum(x T) *uint64
-}
-
 // Tree is a red-black tree. The zero value is not usable; call Init.
 type Tree[T comparable, O Ops[T]] struct {
 	root T
@@ -56,17 +43,13 @@ type Tree[T comparable, O Ops[T]] struct {
 	// and re-append at the back, which then costs amortised O(1).
 	first, last T
 	n           int
-	total       uint64 // sum of all weights (augmented trees)
 	ops         O
-	w           Weigher[T] // nil if the tree is not augmented
 }
 
-// Init prepares an empty tree. If ops implements Weigher, the tree maintains
-// left-subtree weight sums and the total weight.
+// Init prepares an empty tree.
 func (t *Tree[T, O]) Init(ops O) {
 	var zero T
-	t.root, t.first, t.last, t.n, t.total, t.ops = zero, zero, zero, 0, 0, ops
-	t.w, _ = any(ops).(Weigher[T])
+	t.root, t.first, t.last, t.n, t.ops = zero, zero, zero, 0, ops
 }
 
 // Len returns the number of elements.
@@ -97,17 +80,6 @@ func (t *Tree[T, O]) setRed(x T, red bool) {
 		*b |= m
 	} else {
 		*b &^= m
-	}
-}
-
-// addUp adds d (modulo 2^64) to the left sums of x's ancestors that have x
-// in their left subtree.
-func (t *Tree[T, O]) addUp(x T, d uint64) {
-	var zero T
-	for p := t.ops.Links(x).parent; p != zero; x, p = p, t.ops.Links(p).parent {
-		if t.ops.Links(p).left == x {
-			*t.w.LeftSum(p) += d
-		}
 	}
 }
 
@@ -155,12 +127,6 @@ func (t *Tree[T, O]) Insert(x T) (T, bool) {
 	}
 	t.setRed(x, true)
 	t.n++
-	if t.w != nil {
-		w := t.w.Weight(x)
-		*t.w.LeftSum(x) = 0
-		t.total += w
-		t.addUp(x, w)
-	}
 	t.insertFixup(x)
 	return x, true
 }
@@ -212,8 +178,7 @@ func (t *Tree[T, O]) insertFixup(x T) {
 	t.setRed(t.root, false)
 }
 
-// rotateLeft moves x's right child up into x's place. Only the left sum of
-// the node that moves up changes: it gains x and x's left subtree.
+// rotateLeft moves x's right child up into x's place.
 func (t *Tree[T, O]) rotateLeft(x T) {
 	var zero T
 	xl := t.ops.Links(x)
@@ -227,9 +192,6 @@ func (t *Tree[T, O]) rotateLeft(x T) {
 	yl.parent = xl.parent
 	yl.left = x
 	xl.parent = y
-	if t.w != nil {
-		*t.w.LeftSum(y) += *t.w.LeftSum(x) + t.w.Weight(x)
-	}
 }
 
 func (t *Tree[T, O]) rotateRight(x T) {
@@ -245,10 +207,6 @@ func (t *Tree[T, O]) rotateRight(x T) {
 	yl.parent = xl.parent
 	yl.right = x
 	xl.parent = y
-	if t.w != nil {
-		// x lost y and y's left subtree from its left side.
-		*t.w.LeftSum(x) -= *t.w.LeftSum(y) + t.w.Weight(y)
-	}
 }
 
 // replaceChild makes n take old's place below parent (or as root).
@@ -278,14 +236,6 @@ func (t *Tree[T, O]) Remove(z T) {
 	zl := t.ops.Links(z)
 	var x, xParent T
 	removedRed := t.red(z)
-	if t.w != nil {
-		// From here on z weighs nothing for its ancestors; moving empty
-		// subtrees around then needs no further sum updates except for
-		// the successor below.
-		wz := t.w.Weight(z)
-		t.total -= wz
-		t.addUp(z, -wz)
-	}
 	switch {
 	case zl.left == zero:
 		x, xParent = zl.right, zl.parent
@@ -297,13 +247,6 @@ func (t *Tree[T, O]) Remove(z T) {
 		y := zl.right
 		for l := t.ops.Links(y).left; l != zero; l = t.ops.Links(y).left {
 			y = l
-		}
-		var wy uint64
-		if t.w != nil {
-			// Take the successor out of its ancestors' sums; it is added
-			// back at z's place below.
-			wy = t.w.Weight(y)
-			t.addUp(y, -wy)
 		}
 		yl := t.ops.Links(y)
 		removedRed = t.red(y)
@@ -320,10 +263,6 @@ func (t *Tree[T, O]) Remove(z T) {
 		yl.left = zl.left
 		t.ops.Links(yl.left).parent = y
 		t.setRed(y, t.red(z))
-		if t.w != nil {
-			*t.w.LeftSum(y) = *t.w.LeftSum(z)
-			t.addUp(y, wy)
-		}
 	}
 	if !removedRed {
 		t.removeFixup(x, xParent)
@@ -487,52 +426,9 @@ func (t *Tree[T, O]) After(probe func(T) int) T {
 	return best
 }
 
-// Sum returns the total weight of an augmented tree (0 otherwise).
-func (t *Tree[T, O]) Sum() uint64 { return t.total }
-
-// SelectByWeight returns the element whose cumulative weight range, in tree
-// order, contains r: the element e with prefix(e) <= r < prefix(e)+weight(e).
-// It returns zero if r >= Sum() or the tree is not augmented.
-func (t *Tree[T, O]) SelectByWeight(r uint64) T {
-	var zero T
-	if t.w == nil || r >= t.Sum() {
-		return zero
-	}
-	x := t.root
-	for x != zero {
-		l := t.ops.Links(x)
-		ls := *t.w.LeftSum(x)
-		if r < ls {
-			x = l.left
-			continue
-		}
-		r -= ls
-		w := t.w.Weight(x)
-		if r < w {
-			return x
-		}
-		r -= w
-		x = l.right
-	}
-	return zero
-}
-
-// Reweighted must be called after the weight of x, which is in the tree,
-// changed from old; it adds the difference to the total and to the left sums
-// of its ancestors in O(log n), touching only the nodes on that path.
-// (Modulo 2^64 arithmetic keeps the sums exact as long as the true sums fit.)
-func (t *Tree[T, O]) Reweighted(x T, old uint64) {
-	if t.w == nil {
-		return
-	}
-	d := t.w.Weight(x) - old
-	t.total += d
-	t.addUp(x, d)
-}
-
 // Check verifies every invariant: parent links, strict ordering, no red node
-// with a red child, equal black height on all paths, the element count and,
-// for augmented trees, every left sum and the total. It is meant for tests.
+// with a red child, equal black height on all paths and the element count.
+// It is meant for tests.
 func (t *Tree[T, O]) Check() error {
 	var zero T
 	if t.root == zero {
@@ -558,12 +454,8 @@ func (t *Tree[T, O]) Check() error {
 		return errors.New("root is red")
 	}
 	count := 0
-	var total uint64
-	if _, err := t.check(t.root, &count, &total); err != nil {
+	if _, err := t.check(t.root, &count); err != nil {
 		return err
-	}
-	if t.w != nil && total != t.total {
-		return fmt.Errorf("total weight %d, want %d", t.total, total)
 	}
 	if count != t.n {
 		return fmt.Errorf("counted %d elements, Len is %d", count, t.n)
@@ -582,9 +474,9 @@ func (t *Tree[T, O]) Check() error {
 	return nil
 }
 
-// check returns the black height of the subtree at x and adds its weight
-// to sum.
-func (t *Tree[T, O]) check(x T, count *int, sum *uint64) (int, error) {
+// check returns the black height of the subtree at x and counts its
+// elements.
+func (t *Tree[T, O]) check(x T, count *int) (int, error) {
 	var zero T
 	if x == zero {
 		return 1, nil
@@ -608,23 +500,16 @@ func (t *Tree[T, O]) check(x T, count *int, sum *uint64) (int, error) {
 	if l.right != zero && t.ops.Compare(l.right, x) <= 0 {
 		return 0, errors.New("right child not larger")
 	}
-	var left uint64
-	hl, err := t.check(l.left, count, &left)
+	hl, err := t.check(l.left, count)
 	if err != nil {
 		return 0, err
 	}
-	hr, err := t.check(l.right, count, sum)
+	hr, err := t.check(l.right, count)
 	if err != nil {
 		return 0, err
 	}
 	if hl != hr {
 		return 0, fmt.Errorf("black heights differ: %d vs %d", hl, hr)
-	}
-	if t.w != nil {
-		if *t.w.LeftSum(x) != left {
-			return 0, fmt.Errorf("left subtree sum %d, want %d", *t.w.LeftSum(x), left)
-		}
-		*sum += left + t.w.Weight(x)
 	}
 	if !t.red(x) {
 		hl++

@@ -7,11 +7,9 @@ import (
 )
 
 type item struct {
-	key    int
-	weight uint64
-	sum    uint64
-	color  uint8
-	links  Links[*item]
+	key   int
+	color uint8
+	links Links[*item]
 }
 
 type plainOps struct{}
@@ -19,14 +17,6 @@ type plainOps struct{}
 func (plainOps) Links(x *item) *Links[*item]   { return &x.links }
 func (plainOps) Color(x *item) (*uint8, uint8) { return &x.color, 1 }
 func (plainOps) Compare(a, b *item) int        { return cmpInt(a.key, b.key) }
-
-type weightOps struct{}
-
-func (weightOps) Links(x *item) *Links[*item]   { return &x.links }
-func (weightOps) Color(x *item) (*uint8, uint8) { return &x.color, 4 }
-func (weightOps) Compare(a, b *item) int        { return cmpInt(a.key, b.key) }
-func (weightOps) Weight(x *item) uint64         { return x.weight }
-func (weightOps) LeftSum(x *item) *uint64       { return &x.sum }
 
 func cmpInt(a, b int) int                          { return a - b }
 func probeFor(k int) func(*item) int               { return func(x *item) int { return cmpInt(k, x.key) } }
@@ -48,69 +38,24 @@ func (m model) find(k int) int {
 	return i
 }
 
-func (m model) selectByWeight(r uint64) *item {
-	for _, x := range m {
-		if r < x.weight {
-			return x
-		}
-		r -= x.weight
-	}
-	return nil
-}
-
-func (m model) sum() (s uint64) {
-	for _, x := range m {
-		s += x.weight
-	}
-	return s
-}
-
-// TestTreeAgainstModel drives a weighted tree and the model with the same
-// random operations and checks every invariant after each step.
+// TestTreeAgainstModel drives a tree and the model with the same random
+// operations and checks every invariant after each step.
 func TestTreeAgainstModel(t *testing.T) {
 	tests := []struct {
-		name     string
-		keys     int
-		steps    int
-		maxW     uint64
-		weighted bool
+		name  string
+		keys  int
+		steps int
 	}{
-		{"small-weighted", 16, 3000, 5, true},
-		{"medium-weighted", 300, 6000, 1000, true},
-		{"zero-weights", 50, 3000, 1, true},
-		{"huge-weights", 100, 2000, 1 << 40, true},
-		{"plain", 200, 5000, 0, false},
+		{"small", 16, 3000},
+		{"medium", 300, 6000},
+		{"dense", 200, 5000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tt.keys), uint64(tt.steps)))
-			var wt Tree[*item, weightOps]
 			var pt Tree[*item, plainOps]
-			wt.Init(weightOps{})
 			pt.Init(plainOps{})
-			if (wt.w == nil) || (pt.w != nil) {
-				t.Fatal("augmentation detection is wrong")
-			}
 			var m model
-			insert := func(x *item) (*item, bool) {
-				if tt.weighted {
-					return wt.Insert(x)
-				}
-				return pt.Insert(x)
-			}
-			remove := func(x *item) {
-				if tt.weighted {
-					wt.Remove(x)
-				} else {
-					pt.Remove(x)
-				}
-			}
-			check := func() error {
-				if tt.weighted {
-					return wt.Check()
-				}
-				return pt.Check()
-			}
 			for step := 0; step < tt.steps; step++ {
 				k := rng.IntN(tt.keys)
 				i := m.find(k)
@@ -118,10 +63,7 @@ func TestTreeAgainstModel(t *testing.T) {
 				switch op := rng.IntN(10); {
 				case op < 5: // insert
 					x := &item{key: k}
-					if tt.maxW > 0 {
-						x.weight = rng.Uint64N(tt.maxW + 1)
-					}
-					got, ok := insert(x)
+					got, ok := pt.Insert(x)
 					if ok == present {
 						t.Fatalf("step %d: Insert(%d) ok=%v, present=%v", step, k, ok, present)
 					}
@@ -130,47 +72,20 @@ func TestTreeAgainstModel(t *testing.T) {
 					} else if got != m[i] {
 						t.Fatalf("step %d: Insert returned the wrong duplicate", step)
 					}
-				case op < 8: // remove
+				default: // remove
 					if present {
-						remove(m[i])
-						if wt.Contains(m[i]) || pt.Contains(m[i]) {
+						pt.Remove(m[i])
+						if pt.Contains(m[i]) {
 							t.Fatalf("step %d: removed element still contained", step)
 						}
 						m = slices.Delete(m, i, i+1)
 					}
-				case op < 9 && tt.weighted: // reweight in place
-					if present {
-						old := m[i].weight
-						m[i].weight = rng.Uint64N(tt.maxW + 1)
-						wt.Reweighted(m[i], old)
-					}
-				default: // weighted selection
-					if tt.weighted && len(m) > 0 {
-						s := m.sum()
-						if wt.Sum() != s {
-							t.Fatalf("step %d: Sum=%d want %d", step, wt.Sum(), s)
-						}
-						if s > 0 {
-							r := rng.Uint64N(s)
-							if got, want := wt.SelectByWeight(r), m.selectByWeight(r); got != want {
-								t.Fatalf("step %d: SelectByWeight(%d) = %v want %v", step, r, got, want)
-							}
-						}
-						if wt.SelectByWeight(s) != nil {
-							t.Fatalf("step %d: SelectByWeight(sum) must be nil", step)
-						}
-					}
 				}
-				if err := check(); err != nil {
+				if err := pt.Check(); err != nil {
 					t.Fatalf("step %d: %v", step, err)
 				}
 			}
-			var keys, rev []int
-			if tt.weighted {
-				keys, rev = keysOf(&wt), collect(&wt, wt.Last(), wt.Prev)
-			} else {
-				keys, rev = keysOf(&pt), collect(&pt, pt.Last(), pt.Prev)
-			}
+			keys, rev := keysOf(&pt), collect(&pt, pt.Last(), pt.Prev)
 			var want []int
 			for _, x := range m {
 				want = append(want, x.key)
@@ -217,20 +132,17 @@ func TestFindAndAfter(t *testing.T) {
 	if empty.First() != nil || empty.Last() != nil || empty.Find(probeFor(1)) != nil || empty.Check() != nil {
 		t.Error("empty tree misbehaves")
 	}
-	if empty.SelectByWeight(0) != nil || empty.Sum() != 0 {
-		t.Error("plain tree must not select by weight")
-	}
 }
 
 // TestSequentialPatterns covers the insertion patterns the handlespace
 // produces most: always appending at the end (round robin) and removing the
 // front.
 func TestSequentialPatterns(t *testing.T) {
-	var tr Tree[*item, weightOps]
-	tr.Init(weightOps{})
+	var tr Tree[*item, plainOps]
+	tr.Init(plainOps{})
 	items := make([]*item, 0, 1000)
 	for k := range 1000 {
-		x := &item{key: k, weight: 1}
+		x := &item{key: k}
 		items = append(items, x)
 		tr.Insert(x)
 	}
@@ -249,8 +161,8 @@ func TestSequentialPatterns(t *testing.T) {
 	if err := tr.Check(); err != nil {
 		t.Fatal(err)
 	}
-	if tr.Len() != 1000 || tr.Sum() != 1000 {
-		t.Fatalf("Len=%d Sum=%d", tr.Len(), tr.Sum())
+	if tr.Len() != 1000 {
+		t.Fatalf("Len=%d", tr.Len())
 	}
 	for _, x := range items {
 		tr.Remove(x)
@@ -261,13 +173,13 @@ func TestSequentialPatterns(t *testing.T) {
 }
 
 func BenchmarkInsertRemove(b *testing.B) {
-	var tr Tree[*item, weightOps]
-	tr.Init(weightOps{})
+	var tr Tree[*item, plainOps]
+	tr.Init(plainOps{})
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n = 1 << 16
 	items := make([]*item, n)
 	for i := range items {
-		items[i] = &item{key: rng.Int(), weight: 1}
+		items[i] = &item{key: rng.Int()}
 		tr.Insert(items[i])
 	}
 	b.ResetTimer()
