@@ -40,6 +40,7 @@ type Daemon struct {
 	host  string
 
 	asap, enrp      *sctp.Socket
+	out             [2]*outbox // by registrar.Socket
 	asapAnnounce    *announce.Sender
 	enrpAnnounce    *announce.Sender
 	enrpIn          *announce.Receiver
@@ -134,6 +135,8 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Da
 	}
 	d.asapLocal, _ = d.asap.LocalAddrs()
 	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(seed())), coreLog{log})
+	d.out[registrar.SocketASAP] = newOutbox(d.asap, log)
+	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log)
 	ok = true
 	return d, nil
 }
@@ -280,22 +283,27 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var armed deadline
 	for {
-		d.armTimer(timer)
+		armed = d.armTimer(timer, armed)
 		select {
 		case ev := <-d.events:
-			d.handle(ev)
+			// One clock reading for the batch: the events were queued
+			// by then, and a reading is a system call on some machines.
+			now := d.now()
+			d.handle(now, ev)
 			// Drain what is already queued before looking at the timer again.
 			for i := 0; i < 64; i++ {
 				select {
 				case ev := <-d.events:
-					d.handle(ev)
+					d.handle(now, ev)
 					continue
 				default:
 				}
 				break
 			}
 		case <-timer.C:
+			armed = deadline{}
 			d.execute(d.core.HandleTimers(d.now()))
 		case <-hup:
 			if err := d.log.Reopen(); err != nil {
@@ -308,8 +316,26 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 	}
 }
 
-func (d *Daemon) armTimer(t *time.Timer) {
+// deadline is what the loop's timer is armed for: the core's next deadline
+// (ok false: none, the timer then waits an hour).
+type deadline struct {
+	set, ok bool
+	at      int64
+}
+
+// armTimer arms t for the core's next deadline unless it is armed for it
+// already: most events leave the earliest deadline as it was (a PE's new
+// keep-alive timer comes after the ones running), and re-arming costs clock
+// readings.
+func (d *Daemon) armTimer(t *time.Timer, armed deadline) deadline {
 	at, ok := d.core.NextDeadline()
+	next := deadline{set: true, ok: ok, at: at}
+	if !ok {
+		next.at = 0
+	}
+	if next == armed {
+		return armed
+	}
 	wait := time.Hour
 	if ok {
 		wait = time.Duration(at - d.now())
@@ -324,10 +350,10 @@ func (d *Daemon) armTimer(t *time.Timer) {
 		}
 	}
 	t.Reset(wait)
+	return next
 }
 
-func (d *Daemon) handle(ev event) {
-	now := d.now()
+func (d *Daemon) handle(now int64, ev event) {
 	switch ev.kind {
 	case evMessage:
 		d.execute(d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
@@ -356,6 +382,7 @@ func (d *Daemon) putBuf(p *[]byte) {
 func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 	defer d.readers.Done()
 	var m sctp.Message
+	cache := newAssocCache()
 	for {
 		err := s.Read(&m)
 		if errors.Is(err, sctp.ErrClosed) {
@@ -367,6 +394,7 @@ func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 			continue
 		}
 		if m.Notification != nil {
+			cache.forget(m.Notification)
 			if ev, ok := assocEvent(m.Notification); ok {
 				d.events <- event{kind: evAssoc, sock: which, assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}
 			}
@@ -379,7 +407,7 @@ func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 		ev := event{kind: evMessage, sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
 			data: d.getBuf(m.Data)}
 		if needsAssocInfo(m.Info.PPID, m.Data) {
-			ev.info = assocInfo(s, m.Info.Assoc)
+			ev.info = cache.info(s, m.Info.Assoc, needsSRTT(m.Info.PPID, m.Data))
 		}
 		d.events <- ev
 	}
@@ -399,21 +427,6 @@ func needsAssocInfo(ppid uint32, b []byte) bool {
 		return b[0] == wire.ENRPPresence || b[0] == wire.ENRPHandleUpdate || b[0] == wire.ENRPHandleTableResponse
 	}
 	return false
-}
-
-func assocInfo(s *sctp.Socket, assoc sctp.AssocID) registrar.AssocInfo {
-	aps, err := s.PeerAddrs(assoc)
-	if err != nil || len(aps) == 0 {
-		return registrar.AssocInfo{}
-	}
-	info := registrar.AssocInfo{OK: true, Port: aps[0].Port(), Addrs: make([]netip.Addr, 0, len(aps))}
-	for _, ap := range aps {
-		info.Addrs = append(info.Addrs, ap.Addr().Unmap())
-	}
-	if st, err := s.Status(assoc); err == nil {
-		info.SRTT = st.Primary.SRTT
-	}
-	return info
 }
 
 func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {
@@ -453,17 +466,15 @@ func (d *Daemon) execute(acts []registrar.Action) {
 		a := &acts[i]
 		switch a.Kind {
 		case registrar.ActSend:
-			s := d.socket(a.Sock)
-			if err := s.Send(sctp.AssocID(a.Assoc), a.Data, sctp.SendInfo{PPID: a.PPID, NoWait: true}); err != nil {
+			if err := d.out[a.Sock].send(a, a.Sock); err != nil {
 				d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
 				if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
 					// RSPLIB aborts an association it cannot answer on.
-					_ = s.Abort(sctp.AssocID(a.Assoc), nil)
+					_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock)
 				}
 			}
 		case registrar.ActSendTo:
-			s := d.socket(a.Sock)
-			if _, err := s.SendTo(a.To.Addrs, a.To.Port, a.Data, sctp.SendInfo{PPID: a.PPID, NoWait: true}); err != nil {
+			if err := d.out[a.Sock].send(a, a.Sock); err != nil {
 				key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
 				level := logging.LevelWarning
 				if d.sendErrorLogged[key] {
@@ -473,7 +484,7 @@ func (d *Daemon) execute(acts []registrar.Action) {
 				d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
 			}
 		case registrar.ActAbort:
-			_ = d.socket(a.Sock).Abort(sctp.AssocID(a.Assoc), nil)
+			_ = d.out[a.Sock].send(a, a.Sock)
 		case registrar.ActMulticastASAP:
 			if d.asapAnnounce != nil {
 				if _, err := d.asapAnnounce.Send(a.Data); err != nil {
@@ -492,13 +503,6 @@ func (d *Daemon) execute(acts []registrar.Action) {
 			d.sendCSP(a.CSP, false)
 		}
 	}
-}
-
-func (d *Daemon) socket(s registrar.Socket) *sctp.Socket {
-	if s == registrar.SocketASAP {
-		return d.asap
-	}
-	return d.enrp
 }
 
 func (d *Daemon) rejoin() {
@@ -546,6 +550,9 @@ func (d *Daemon) shutdown() {
 		d.reporter.Close()
 	}
 	d.closeSockets()
+	for _, o := range d.out {
+		o.close()
+	}
 	// Unblock readers that wait to hand over an event.
 	go func() {
 		for range d.events {
