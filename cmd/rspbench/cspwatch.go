@@ -86,14 +86,6 @@ func parseCSPStatus(s string) (hsCounts, error) {
 	return c, nil
 }
 
-// get returns the latest counts of registrar id.
-func (w *cspWatch) get(id rserpool.RegistrarID) (hsCounts, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	c, ok := w.latest[id]
-	return c, ok
-}
-
 // waitFor waits until a report of registrar id satisfies cond and returns
 // when that report arrived.
 func (w *cspWatch) waitFor(ctx context.Context, id rserpool.RegistrarID, cond func(hsCounts) bool) (hsCounts, error) {

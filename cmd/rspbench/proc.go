@@ -73,8 +73,11 @@ func startProc(name, path string, args ...string) (*proc, error) {
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 // waitLine waits for the first output line matching re and returns when it
-// was read.
+// was read. A zero timeout only looks at what is there.
 func (p *proc) waitLine(re *regexp.Regexp, timeout time.Duration) (time.Time, string, error) {
+	if timeout <= 0 {
+		timeout = time.Nanosecond
+	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	seen := 0

@@ -236,14 +236,19 @@ func (f *Fleet) Takeover() Takeover {
 	return t
 }
 
-// WaitTakeover waits until every PE got a home keep-alive, or ctx ends
-// (then it returns what it saw with the context's error).
-func (f *Fleet) WaitTakeover(ctx context.Context) (Takeover, error) {
+// WaitTakeover waits until every PE got a home keep-alive, or none came for
+// quiet (after the first), or ctx ends. It returns what it saw, with an error
+// unless every PE was told.
+func (f *Fleet) WaitTakeover(ctx context.Context, quiet time.Duration) (Takeover, error) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if t := f.Takeover(); t.Count >= f.cfg.PEs {
+		t := f.Takeover()
+		if t.Count >= f.cfg.PEs {
 			return t, nil
+		}
+		if t.Count > 0 && time.Since(t.Last) > quiet {
+			return t, fmt.Errorf("loadgen: %d of %d PEs taken over, none for %v", t.Count, f.cfg.PEs, quiet)
 		}
 		select {
 		case <-tick.C:
