@@ -21,6 +21,8 @@ type report struct {
 	Metrics []metric `json:"metrics"`
 	// Notes are failures and anomalies, which the table lists below it.
 	Notes []string `json:"notes,omitempty"`
+	// Failed is set when a run could not be completed.
+	Failed bool `json:"failed,omitempty"`
 }
 
 func (r *report) add(key, name, unit string, lower bool, v float64) {

@@ -158,6 +158,25 @@ func (c *conn) answer(typ uint8, id rserpool.PEID, ok bool, cause uint16) {
 	<-c.slots
 }
 
+// abandon fails every request in flight: their association is gone, and
+// with it the answers.
+func (c *conn) abandon() {
+	c.mu.Lock()
+	n := len(c.pending)
+	for range n {
+		c.t.fail(causeAssocLost)
+	}
+	c.pending = c.pending[:0]
+	c.mu.Unlock()
+	for range n {
+		<-c.slots
+	}
+}
+
+// causeAssocLost is the failure cause of requests whose association ended
+// before they were answered (not an RSerPool cause).
+const causeAssocLost = 0xffff
+
 func (c *conn) read() {
 	defer c.readers.Done()
 	var m sctp.Message
@@ -177,6 +196,7 @@ func (c *conn) read() {
 			if ac, ok := m.Notification.(sctp.AssocChange); ok && ac.Ended() {
 				if c.assoc.CompareAndSwap(int32(ac.Assoc), 0) {
 					c.lost.Add(1)
+					c.abandon()
 				}
 			}
 			continue
