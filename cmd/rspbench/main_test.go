@@ -72,8 +72,14 @@ func TestParseCSPStatus(t *testing.T) {
 func TestFormat(t *testing.T) {
 	values := map[float64]string{0: "0", 0.01234: "0.0123", 1.234: "1.23", 12.34: "12.3", 1234.5: "1234", math.NaN(): "–"}
 	for v, want := range values {
-		if got := formatValue(v); got != want {
+		if got := formatValue(v, "s"); got != want {
 			t.Errorf("formatValue(%v) = %q, want %q", v, got, want)
+		}
+	}
+	percent := map[float64]string{100: "100.00", 99.995: "99.99", 60.855: "60.85", 0: "0.00"}
+	for v, want := range percent {
+		if got := formatValue(v, "%"); got != want {
+			t.Errorf("formatValue(%v, %%) = %q, want %q", v, got, want)
 		}
 	}
 	ratios := []struct {

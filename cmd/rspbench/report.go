@@ -88,7 +88,7 @@ func table(reports []*report) string {
 				vals = append(vals, math.NaN())
 				continue
 			}
-			fmt.Fprintf(&b, " %s |", formatValue(m.Value))
+			fmt.Fprintf(&b, " %s |", formatValue(m.Value, m.Unit))
 			vals = append(vals, m.Value)
 		}
 		if ratio {
@@ -109,11 +109,14 @@ func table(reports []*report) string {
 	return b.String()
 }
 
-func formatValue(v float64) string {
+func formatValue(v float64, unit string) string {
 	a := math.Abs(v)
 	switch {
 	case math.IsNaN(v):
 		return "–"
+	case unit == "%":
+		// Rounded down: 99.995 % is not all.
+		return fmt.Sprintf("%.2f", math.Floor(v*100)/100)
 	case a == 0:
 		return "0"
 	case a >= 100:

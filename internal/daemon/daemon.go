@@ -135,8 +135,8 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID) (*Da
 	}
 	d.asapLocal, _ = d.asap.LocalAddrs()
 	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(seed())), coreLog{log})
-	d.out[registrar.SocketASAP] = newOutbox(d.asap, log)
-	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log)
+	d.out[registrar.SocketASAP] = newOutbox(d.asap, log, cfg.EndpointKeepAliveTimeoutInterval)
+	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log, cfg.EndpointKeepAliveTimeoutInterval)
 	ok = true
 	return d, nil
 }

@@ -29,8 +29,9 @@ type socketWriter interface {
 // buffer holds a few hundred, and RSPLIB loses the rest (and then the PEs,
 // when their keep-alive timeout expires).
 //
-// What waits longer than maxWait, or does not fit into maxQueued bytes, is
-// dropped as RSPLIB would have dropped it at once.
+// What waits longer than maxWait (the keep-alive timeout, after which a PE
+// that has not answered is gone anyway, at least 5 s), or does not fit into
+// maxQueued bytes, is dropped as RSPLIB would have dropped it at once.
 type outbox struct {
 	s       socketWriter
 	log     *logging.Logger
@@ -61,16 +62,16 @@ const (
 	// maxQueued bounds the bytes waiting in one outbox (about 250,000
 	// Keep Alives).
 	maxQueued = 16 << 20
-	// maxQueueWait is how long a message may wait for buffer space: RSPLIB's
-	// keep-alive timeout, after which waiting makes no sense any more.
-	maxQueueWait = 5 * time.Second
+	// minQueueWait is the least a message may wait for buffer space:
+	// RSPLIB's default keep-alive timeout.
+	minQueueWait = 5 * time.Second
 )
 
 // errQueueFull reports a send dropped because the outbox is full.
 var errQueueFull = errors.New("send queue full")
 
-func newOutbox(s socketWriter, log *logging.Logger) *outbox {
-	o := &outbox{s: s, log: log, maxWait: maxQueueWait, now: time.Now,
+func newOutbox(s socketWriter, log *logging.Logger, maxWait time.Duration) *outbox {
+	o := &outbox{s: s, log: log, maxWait: max(maxWait, minQueueWait), now: time.Now,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go o.run()
 	return o

@@ -158,7 +158,7 @@ func abortAct(assoc int) *registrar.Action {
 func TestOutboxQueuesInOrder(t *testing.T) {
 	w := newFakeWriter(2)
 	l, _ := testLogger(t)
-	o := newOutbox(w, l)
+	o := newOutbox(w, l, 0)
 	defer o.close()
 	acts := []*registrar.Action{sendAct(1, "a"), sendAct(2, "b"), sendAct(1, "c"), sendToAct("d"), abortAct(2), sendAct(3, "e")}
 	for _, a := range acts {
@@ -195,7 +195,7 @@ func TestOutboxQueuesInOrder(t *testing.T) {
 func TestOutboxDropsAfterDeadline(t *testing.T) {
 	w := newFakeWriter(0)
 	l, logged := testLogger(t)
-	o := newOutbox(w, l)
+	o := newOutbox(w, l, 0)
 	o.maxWait = 20 * time.Millisecond
 	defer o.close()
 	if err := o.send(sendAct(5, "\x03late"), registrar.SocketASAP); err != nil {
@@ -221,7 +221,7 @@ func TestOutboxDropsAfterDeadline(t *testing.T) {
 func TestOutboxFull(t *testing.T) {
 	w := newFakeWriter(0)
 	l, _ := testLogger(t)
-	o := newOutbox(w, l)
+	o := newOutbox(w, l, 0)
 	defer func() { w.close(); o.close() }()
 	big := strings.Repeat("x", maxQueued/2)
 	for i := 0; i < 2; i++ {
@@ -241,7 +241,7 @@ func TestOutboxFull(t *testing.T) {
 func TestOutboxClose(t *testing.T) {
 	w := newFakeWriter(0)
 	l, logged := testLogger(t)
-	o := newOutbox(w, l)
+	o := newOutbox(w, l, 0)
 	if err := o.send(sendAct(1, "a"), registrar.SocketASAP); err != nil {
 		t.Fatal(err)
 	}
