@@ -304,7 +304,8 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 			}
 		case <-timer.C:
 			armed = deadline{}
-			d.execute(d.core.HandleTimers(d.now()))
+			now := d.now()
+			d.execute(now, d.core.HandleTimers(now))
 		case <-hup:
 			if err := d.log.Reopen(); err != nil {
 				d.log.Errorf("Unable to reopen the log file: %v", err)
@@ -356,13 +357,13 @@ func (d *Daemon) armTimer(t *time.Timer, armed deadline) deadline {
 func (d *Daemon) handle(now int64, ev event) {
 	switch ev.kind {
 	case evMessage:
-		d.execute(d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
+		d.execute(now, d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
 		d.putBuf(ev.data)
 	case evMulticast:
-		d.execute(d.core.HandleMulticast(now, *ev.data, ev.from))
+		d.execute(now, d.core.HandleMulticast(now, *ev.data, ev.from))
 		d.putBuf(ev.data)
 	case evAssoc:
-		d.execute(d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
+		d.execute(now, d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
 	}
 }
 
@@ -460,21 +461,22 @@ func (d *Daemon) readMulticast() {
 	}
 }
 
-// execute carries out the core's actions.
-func (d *Daemon) execute(acts []registrar.Action) {
+// execute carries out the core's actions, produced at time now.
+func (d *Daemon) execute(now int64, acts []registrar.Action) {
+	at := d.start.Add(time.Duration(now))
 	for i := range acts {
 		a := &acts[i]
 		switch a.Kind {
 		case registrar.ActSend:
-			if err := d.out[a.Sock].send(a, a.Sock); err != nil {
+			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
 				d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
 				if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
 					// RSPLIB aborts an association it cannot answer on.
-					_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock)
+					_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock, at)
 				}
 			}
 		case registrar.ActSendTo:
-			if err := d.out[a.Sock].send(a, a.Sock); err != nil {
+			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
 				key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
 				level := logging.LevelWarning
 				if d.sendErrorLogged[key] {
@@ -484,7 +486,7 @@ func (d *Daemon) execute(acts []registrar.Action) {
 				d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
 			}
 		case registrar.ActAbort:
-			_ = d.out[a.Sock].send(a, a.Sock)
+			_ = d.out[a.Sock].send(a, a.Sock, at)
 		case registrar.ActMulticastASAP:
 			if d.asapAnnounce != nil {
 				if _, err := d.asapAnnounce.Send(a.Data); err != nil {

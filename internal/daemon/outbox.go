@@ -85,9 +85,10 @@ func (o *outbox) close() {
 }
 
 // send sends a (kind ActSend or ActSendTo; to and data are copied if it
-// waits) and returns an error only if it failed at once or the queue is
-// full; the caller handles those as before. An abort (ActAbort) never fails.
-func (o *outbox) send(a *registrar.Action, sock registrar.Socket) error {
+// waits), which the core produced at time now, and returns an error only if
+// it failed at once or the queue is full; the caller handles those as
+// before. An abort (ActAbort) never fails.
+func (o *outbox) send(a *registrar.Action, sock registrar.Socket, now time.Time) error {
 	o.mu.Lock()
 	waiting := len(o.queue) > 0
 	o.mu.Unlock()
@@ -100,7 +101,7 @@ func (o *outbox) send(a *registrar.Action, sock registrar.Socket) error {
 		}
 	}
 	it := outItem{kind: a.Kind, sock: sock, assoc: sctp.AssocID(a.Assoc), ppid: a.PPID,
-		data: append([]byte(nil), a.Data...), deadline: o.now().Add(o.maxWait)}
+		data: append([]byte(nil), a.Data...), deadline: now.Add(o.maxWait)}
 	if a.To != nil {
 		it.to, it.port = append([]netip.Addr(nil), a.To.Addrs...), a.To.Port
 	}
@@ -166,35 +167,38 @@ func (o *outbox) run() {
 	}
 }
 
-// deliver sends one queued item, waiting for buffer space until its
-// deadline. Only the writer sets a write deadline, and only while the queue
-// is not empty, when the loop does not write to the socket.
+// deliver sends one queued item: at once if there is room, else waiting for
+// room until its deadline (then once more without waiting). The clock is read
+// and the write deadline set only when it has to wait. Only the writer sets
+// a write deadline, and only while the queue is not empty, when the loop
+// does not write to the socket.
 func (o *outbox) deliver(it *outItem) error {
-	info := sctp.SendInfo{PPID: it.ppid}
 	if it.kind == registrar.ActAbort {
 		return o.s.Abort(it.assoc, nil)
 	}
-	if !o.now().Before(it.deadline) {
-		// Waited long enough behind others: one last try.
-		info.NoWait = true
-		if it.kind == registrar.ActSend {
-			return o.s.Send(it.assoc, it.data, info)
-		}
-		return o.s.SendToAddrs(it.to, it.port, it.data, info)
+	err := o.try(it, true)
+	if !errors.Is(err, sctp.ErrWouldBlock) || !o.now().Before(it.deadline) {
+		return err
 	}
 	if err := o.s.SetWriteDeadline(it.deadline); err != nil {
 		return err
 	}
-	var err error
-	if it.kind == registrar.ActSend {
-		err = o.s.Send(it.assoc, it.data, info)
-	} else {
-		err = o.s.SendToAddrs(it.to, it.port, it.data, info)
-	}
+	err = o.try(it, false)
 	if derr := o.s.SetWriteDeadline(time.Time{}); err == nil {
 		err = derr
 	}
+	if err != nil && !errors.Is(err, sctp.ErrClosed) {
+		err = o.try(it, true)
+	}
 	return err
+}
+
+func (o *outbox) try(it *outItem, noWait bool) error {
+	info := sctp.SendInfo{PPID: it.ppid, NoWait: noWait}
+	if it.kind == registrar.ActSend {
+		return o.s.Send(it.assoc, it.data, info)
+	}
+	return o.s.SendToAddrs(it.to, it.port, it.data, info)
 }
 
 // failed logs a dropped message (the first of a run of failures as a

@@ -162,7 +162,7 @@ func TestOutboxQueuesInOrder(t *testing.T) {
 	defer o.close()
 	acts := []*registrar.Action{sendAct(1, "a"), sendAct(2, "b"), sendAct(1, "c"), sendToAct("d"), abortAct(2), sendAct(3, "e")}
 	for _, a := range acts {
-		if err := o.send(a, registrar.SocketASAP); err != nil {
+		if err := o.send(a, registrar.SocketASAP, time.Now()); err != nil {
 			t.Fatalf("send %q: %v", a.Data, err)
 		}
 		if len(a.Data) > 0 {
@@ -182,7 +182,7 @@ func TestOutboxQueuesInOrder(t *testing.T) {
 		t.Fatalf("sent %q, want %q", got, want)
 	}
 	// Empty again: the next send goes out directly.
-	if err := o.send(sendAct(4, "f"), registrar.SocketASAP); err != nil {
+	if err := o.send(sendAct(4, "f"), registrar.SocketASAP, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.log(); got[len(got)-1] != "send 4 f" {
@@ -198,7 +198,7 @@ func TestOutboxDropsAfterDeadline(t *testing.T) {
 	o := newOutbox(w, l, 0)
 	o.maxWait = 20 * time.Millisecond
 	defer o.close()
-	if err := o.send(sendAct(5, "\x03late"), registrar.SocketASAP); err != nil {
+	if err := o.send(sendAct(5, "\x03late"), registrar.SocketASAP, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	got := w.waitSent(t, 1)
@@ -225,14 +225,14 @@ func TestOutboxFull(t *testing.T) {
 	defer func() { w.close(); o.close() }()
 	big := strings.Repeat("x", maxQueued/2)
 	for i := 0; i < 2; i++ {
-		if err := o.send(sendAct(1, big), registrar.SocketASAP); err != nil {
+		if err := o.send(sendAct(1, big), registrar.SocketASAP, time.Now()); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
-	if err := o.send(sendAct(1, "y"), registrar.SocketASAP); err != errQueueFull {
+	if err := o.send(sendAct(1, "y"), registrar.SocketASAP, time.Now()); err != errQueueFull {
 		t.Fatalf("third send: %v, want %v", err, errQueueFull)
 	}
-	if err := o.send(abortAct(1), registrar.SocketASAP); err != nil {
+	if err := o.send(abortAct(1), registrar.SocketASAP, time.Now()); err != nil {
 		t.Fatalf("abort: %v", err)
 	}
 }
@@ -242,7 +242,7 @@ func TestOutboxClose(t *testing.T) {
 	w := newFakeWriter(0)
 	l, logged := testLogger(t)
 	o := newOutbox(w, l, 0)
-	if err := o.send(sendAct(1, "a"), registrar.SocketASAP); err != nil {
+	if err := o.send(sendAct(1, "a"), registrar.SocketASAP, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	w.close()

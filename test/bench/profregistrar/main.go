@@ -4,7 +4,9 @@
 // $RSPREG_MEMPROFILE. `make bench-profile` runs it under cmd/rspbench's load
 // inside the sandbox, where the registrar needs kernel SCTP.
 //
-// It stops on SIGINT or SIGTERM (rspbench stops registrars with SIGTERM).
+// A "%p" in a profile's path is replaced by the process id, so that several
+// registrars of one run keep their own profiles. It stops on SIGINT or
+// SIGTERM (rspbench stops registrars with SIGTERM).
 package main
 
 import (
@@ -15,6 +17,8 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/rserpool/rspregistrar/internal/config"
@@ -28,6 +32,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "profregistrar:", err)
 		os.Exit(1)
 	}
+}
+
+func profilePath(env string) string {
+	return strings.ReplaceAll(os.Getenv(env), "%p", strconv.Itoa(os.Getpid()))
 }
 
 func run() error {
@@ -49,7 +57,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if path := os.Getenv("RSPREG_CPUPROFILE"); path != "" {
+	if path := profilePath("RSPREG_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
 			return err
@@ -65,7 +73,7 @@ func run() error {
 	if err := d.Run(ctx, nil); err != nil {
 		return err
 	}
-	if path := os.Getenv("RSPREG_MEMPROFILE"); path != "" {
+	if path := profilePath("RSPREG_MEMPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
 			return err
