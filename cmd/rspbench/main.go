@@ -20,9 +20,14 @@
 //
 // Keep-alives are sent by the registrar every -ka interval (default 300 s,
 // RSPLIB's maximum, so that they do not mix with the timed phases); the PEs
-// acknowledge every one. A second, shorter run (-karun) registers the PEs at
-// a registrar with RSPLIB's default 5 s keep-alive interval and measures the
-// CPU time the registrar needs to supervise them.
+// acknowledge every one. A second, shorter run (-karun) registers -kapes PEs
+// (at most 5000 by default) at a registrar with RSPLIB's default 5 s
+// keep-alive interval and measures how many keep-alives it manages a second
+// and the CPU time it needs for them.
+//
+// A failed phase ends that implementation's run (noted below the table) and
+// makes the exit status 1; anomalies (rejected requests, PEs not told of a
+// takeover) are noted without failing.
 package main
 
 import (
