@@ -496,6 +496,9 @@ func (b *bench) runKeepAlive() error {
 	}
 	cfg := b.fleetConfig(b.im.port)
 	cfg.PEs = o.kaPEs
+	// Registrations spread over one keep-alive interval spread the
+	// keep-alives evenly: PEs/5 are due every second.
+	cfg.Rate = float64(cfg.PEs) / ka.Seconds()
 	fleet, err := loadgen.NewFleet(cfg)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ type conn struct {
 	// answer).
 	keepAlive func(c *conn, assoc sctp.AssocID, m *wire.EndpointKeepAlive, buf []byte) []byte
 	readers   sync.WaitGroup
-	readErr   atomic.Pointer[error]
+	readErrs  atomic.Uint64
 	other     atomic.Uint64 // unexpected messages
 }
 
@@ -188,7 +188,7 @@ func (c *conn) read() {
 			return
 		}
 		if err != nil {
-			c.readErr.Store(&err)
+			c.readErrs.Add(1)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}

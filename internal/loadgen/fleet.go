@@ -33,6 +33,10 @@ type Config struct {
 	Life uint32
 	// Policy of every PE (RSPLIB's default is Round Robin).
 	Policy rserpool.PolicySettings
+	// Rate, if positive, paces Register to that many registrations a
+	// second (over the whole fleet), so that the registrar's keep-alive
+	// timers are spread out evenly; otherwise the window is the only limit.
+	Rate float64
 }
 
 // PoolHandle returns the handle of pool p.
@@ -123,9 +127,22 @@ func (f *Fleet) element(k int, c *conn) rserpool.PoolElement {
 // Register registers (or, if they are registered, re-registers) every PE
 // and returns when all are answered.
 func (f *Fleet) Register(ctx context.Context) (*Result, error) {
+	var every time.Duration
+	if f.cfg.Rate > 0 {
+		every = time.Duration(float64(len(f.conns)) / f.cfg.Rate * float64(time.Second))
+	}
+	start := time.Now()
 	return phase(ctx, f.conns, f.pesOf, func(ctx context.Context, i int, c *conn) error {
 		var buf []byte
-		for k := i; k < f.cfg.PEs; k += len(f.conns) {
+		for n, k := 0, i; k < f.cfg.PEs; n, k = n+1, k+len(f.conns) {
+			if every > 0 {
+				// Connection i sends its n-th registration at
+				// (n + i/conns) intervals after the start.
+				at := start.Add(time.Duration(n)*every + every*time.Duration(i)/time.Duration(len(f.conns)))
+				if d := time.Until(at); d > 0 {
+					time.Sleep(d)
+				}
+			}
 			m := wire.Registration{Handle: f.handles[k%len(f.handles)], PE: f.element(k, c)}
 			var err error
 			if buf, err = m.AppendTo(buf[:0]); err != nil {
@@ -198,6 +215,8 @@ type KeepAliveStats struct {
 	Received, AckFailed uint64
 	// Lost counts associations to the registrar under test that ended.
 	Lost uint64
+	// ReadErrors counts failed socket reads.
+	ReadErrors uint64
 	// Unexpected counts answers that matched no request and messages of
 	// other types.
 	Unexpected uint64
@@ -209,6 +228,7 @@ func (f *Fleet) KeepAlives() KeepAliveStats {
 	for _, c := range f.conns {
 		s.Lost += c.lost.Load()
 		s.Unexpected += c.other.Load()
+		s.ReadErrors += c.readErrs.Load()
 	}
 	return s
 }
