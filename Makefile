@@ -20,7 +20,7 @@ SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tsha
 # For the packaging tests (systemd-analyze verify, man -l).
 SANDBOX_PKGS += systemd man-db
 
-.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench clean install uninstall
+.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile clean install uninstall
 
 all: build
 
@@ -85,8 +85,28 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rspregistrar $(DESTDIR)$(MANDIR)/man8/rspregistrar.8 \
 		$(DESTDIR)$(UNITDIR)/rspregistrar.service $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# make bench: Go benchmarks, then our registrar and RSPLIB's side by side in
+# the sandbox (cmd/rspbench), written to docs/benchmarks.md; about 10 minutes.
+# BENCH_PES, BENCH_ARGS, BENCHTIME, HSBIG=1: see scripts/bench.
+bench: sandbox-deps
+	scripts/bench
+
+# The same with 100,000 PEs and the 1,000,000-PE handlespace benchmarks
+# (about half an hour).
+bench-big: sandbox-deps
+	BENCH_PES=100000 SANDBOX_MEM=3072M HSBIG=1 BENCH_TIMEOUT=3600 scripts/bench
+
+# CPU profiles of our registrar and of the load generator under rspbench's
+# load (ours only), printed as the top functions; the profiles stay in
+# bin/profile/.
+bench-profile: sandbox-deps
+	mkdir -p bin/profile
+	CGO_ENABLED=0 $(GO) build -o bin/profregistrar ./test/bench/profregistrar
+	CGO_ENABLED=0 $(GO) build -o bin/rspbench ./cmd/rspbench
+	test/sandbox/run -t 1200 -m 2048M env RSPREG_CPUPROFILE=bin/profile/registrar.pprof \
+		RSPREG_MEMPROFILE=bin/profile/registrar-heap.pprof \
+		bin/rspbench -impl=ours=bin/profregistrar -enrp=false -karun 0 -cpuprofile bin/profile/rspbench.pprof -pes $${BENCH_PES:-20000} $${BENCH_ARGS:-}
+	$(GO) tool pprof -top -nodecount=25 bin/profregistrar bin/profile/registrar.pprof
 
 clean:
 	rm -rf bin

@@ -42,6 +42,7 @@ type Daemon struct {
 	host  string
 
 	asap, enrp      *sctp.Socket
+	out             [2]*outbox // by registrar.Socket
 	asapAnnounce    *announce.Sender
 	enrpAnnounce    *announce.Sender
 	enrpIn          *announce.Receiver
@@ -202,6 +203,8 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts
 	if opts.Stats != nil {
 		d.core.Stats = copyStats(opts.Stats)
 	}
+	d.out[registrar.SocketASAP] = newOutbox(d.asap, log, cfg.EndpointKeepAliveTimeoutInterval)
+	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log, cfg.EndpointKeepAliveTimeoutInterval)
 	ok = true
 	return d, nil
 }
@@ -453,27 +456,32 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 		statsC = st.C
 		d.statsTimer = st
 	}
+	var armed deadline
 	for {
-		d.armTimer(timer)
+		armed = d.armTimer(timer, armed)
 		select {
 		case ev := <-d.events:
-			d.handle(ev)
+			// One clock reading for the batch: the events were queued
+			// by then, and a reading is a system call on some machines.
+			now := d.now()
+			d.handle(now, ev)
 			// Drain what is already queued before looking at the timer again.
 			for i := 0; i < 64; i++ {
 				select {
 				case ev := <-d.events:
-					d.handle(ev)
+					d.handle(now, ev)
 					continue
 				default:
 				}
 				break
 			}
 		case <-timer.C:
+			armed = deadline{}
 			now := d.now()
 			if d.measure && d.deadline != 0 {
 				d.timerLateness.Observe(time.Duration(now - d.deadline))
 			}
-			d.execute(d.core.HandleTimers(now))
+			d.execute(now, d.core.HandleTimers(now))
 		case <-statsC:
 			d.writeStats()
 			d.statsTimer.Reset(d.statsInterval)
@@ -496,13 +504,37 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 	}
 }
 
-func (d *Daemon) armTimer(t *time.Timer) {
+// timerSlack is how late the loop lets its timer fire, so that timers that
+// fall due close together (the keep-alives of many PEs) are handled in one
+// wake-up instead of one each: a wake-up costs far more than a timer
+// (make bench: a third of the CPU for keep-alives spread over time).
+const timerSlack = 10 * time.Millisecond
+
+// deadline is what the loop's timer is armed for: the core's next deadline
+// (ok false: none, the timer then waits an hour).
+type deadline struct {
+	set, ok bool
+	at      int64
+}
+
+// armTimer arms t for the core's next deadline unless it is armed for it
+// already: most events leave the earliest deadline as it was (a PE's new
+// keep-alive timer comes after the ones running), and re-arming costs clock
+// readings.
+func (d *Daemon) armTimer(t *time.Timer, armed deadline) deadline {
 	at, ok := d.core.NextDeadline()
+	next := deadline{set: true, ok: ok, at: at}
+	if !ok {
+		next.at = 0
+	}
+	if next == armed {
+		return armed
+	}
 	wait := time.Hour
 	d.deadline = 0
 	if ok {
 		d.deadline = at
-		wait = time.Duration(at - d.now())
+		wait = time.Duration(at-d.now()) + timerSlack
 		if wait < 0 {
 			wait = 0
 		}
@@ -514,25 +546,27 @@ func (d *Daemon) armTimer(t *time.Timer) {
 		}
 	}
 	t.Reset(wait)
+	return next
 }
 
-func (d *Daemon) handle(ev event) {
-	now := d.now()
+func (d *Daemon) handle(now int64, ev event) {
 	if d.measure {
-		d.eventLatency.Observe(time.Duration(now - ev.at))
+		// The batch's time can be earlier than a reader's stamp of an
+		// event drained later; measuring reads the clock itself.
+		d.eventLatency.Observe(time.Duration(d.now() - ev.at))
 	}
 	switch ev.kind {
 	case evMessage:
-		d.execute(d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
+		d.execute(now, d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
 		d.putBuf(ev.data)
 	case evMulticast:
-		d.execute(d.core.HandleMulticast(now, *ev.data, ev.from))
+		d.execute(now, d.core.HandleMulticast(now, *ev.data, ev.from))
 		d.putBuf(ev.data)
 	case evAssoc:
 		if d.measure {
 			d.trackAssoc(ev)
 		}
-		d.execute(d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
+		d.execute(now, d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
 	}
 }
 
@@ -642,6 +676,7 @@ func (d *Daemon) putBuf(p *[]byte) {
 func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 	defer d.readers.Done()
 	var m sctp.Message
+	cache := newAssocCache()
 	for {
 		err := s.Read(&m)
 		if errors.Is(err, sctp.ErrClosed) {
@@ -653,6 +688,7 @@ func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 			continue
 		}
 		if m.Notification != nil {
+			cache.forget(m.Notification)
 			if ev, ok := assocEvent(m.Notification); ok {
 				if !d.deliver(event{kind: evAssoc, at: d.stamp(), sock: which,
 					assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}) {
@@ -668,7 +704,7 @@ func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 		ev := event{kind: evMessage, at: d.stamp(), sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
 			data: d.getBuf(m.Data)}
 		if needsAssocInfo(m.Info.PPID, m.Data) {
-			ev.info = assocInfo(s, m.Info.Assoc)
+			ev.info = cache.info(s, m.Info.Assoc, needsSRTT(m.Info.PPID, m.Data))
 		}
 		if !d.deliver(ev) {
 			return
@@ -690,21 +726,6 @@ func needsAssocInfo(ppid uint32, b []byte) bool {
 		return b[0] == wire.ENRPPresence || b[0] == wire.ENRPHandleUpdate || b[0] == wire.ENRPHandleTableResponse
 	}
 	return false
-}
-
-func assocInfo(s *sctp.Socket, assoc sctp.AssocID) registrar.AssocInfo {
-	aps, err := s.PeerAddrs(assoc)
-	if err != nil || len(aps) == 0 {
-		return registrar.AssocInfo{}
-	}
-	info := registrar.AssocInfo{OK: true, Port: aps[0].Port(), Addrs: make([]netip.Addr, 0, len(aps))}
-	for _, ap := range aps {
-		info.Addrs = append(info.Addrs, ap.Addr().Unmap())
-	}
-	if st, err := s.Status(assoc); err == nil {
-		info.SRTT = st.Primary.SRTT
-	}
-	return info
 }
 
 func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {
@@ -738,23 +759,22 @@ func (d *Daemon) readMulticast() {
 	}
 }
 
-// execute carries out the core's actions.
-func (d *Daemon) execute(acts []registrar.Action) {
+// execute carries out the core's actions, produced at time now.
+func (d *Daemon) execute(now int64, acts []registrar.Action) {
+	at := d.start.Add(time.Duration(now))
 	for i := range acts {
 		a := &acts[i]
 		switch a.Kind {
 		case registrar.ActSend:
-			s := d.socket(a.Sock)
-			if err := s.Send(sctp.AssocID(a.Assoc), a.Data, sctp.SendInfo{PPID: a.PPID, NoWait: true}); err != nil {
+			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
 				d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
 				if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
 					// RSPLIB aborts an association it cannot answer on.
-					_ = s.Abort(sctp.AssocID(a.Assoc), nil)
+					_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock, at)
 				}
 			}
 		case registrar.ActSendTo:
-			s := d.socket(a.Sock)
-			if _, err := s.SendTo(a.To.Addrs, a.To.Port, a.Data, sctp.SendInfo{PPID: a.PPID, NoWait: true}); err != nil {
+			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
 				key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
 				level := logging.LevelWarning
 				if d.sendErrorLogged[key] {
@@ -764,7 +784,7 @@ func (d *Daemon) execute(acts []registrar.Action) {
 				d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
 			}
 		case registrar.ActAbort:
-			_ = d.socket(a.Sock).Abort(sctp.AssocID(a.Assoc), nil)
+			_ = d.out[a.Sock].send(a, a.Sock, at)
 		case registrar.ActMulticastASAP:
 			if d.asapAnnounce != nil {
 				if _, err := d.asapAnnounce.Send(a.Data); err != nil {
@@ -783,13 +803,6 @@ func (d *Daemon) execute(acts []registrar.Action) {
 			d.sendCSP(a.CSP, false)
 		}
 	}
-}
-
-func (d *Daemon) socket(s registrar.Socket) *sctp.Socket {
-	if s == registrar.SocketASAP {
-		return d.asap
-	}
-	return d.enrp
 }
 
 func (d *Daemon) rejoin() {
@@ -849,6 +862,9 @@ func (d *Daemon) shutdown() {
 	}
 	close(d.quit) // readers waiting to hand over an event give up
 	d.closeSockets()
+	for _, o := range d.out {
+		o.close()
+	}
 	d.readers.Wait()
 }
 

@@ -90,7 +90,7 @@ func BenchmarkHandle(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				ev := evs[i&1]
 				ev.at = d.stamp()
-				d.handle(ev)
+				d.handle(1, ev)
 			}
 		})
 	}

@@ -16,14 +16,15 @@ func (c *Core) handleRegistration(now int64, assoc AssocID, m *wire.Registration
 	if c.log.Enabled(LogAction) {
 		c.logf(LogAction, "Registration request for %s/$%08x", m.Handle, uint32(pe.ID))
 	}
-	resp := wire.RegistrationResponse{Handle: m.Handle, ID: pe.ID}
+	resp := &c.replies.reg
+	*resp = wire.RegistrationResponse{Handle: m.Handle, ID: pe.ID}
 	cause := c.register(now, assoc, m.Handle, pe, info)
 	if cause != rserpool.CauseOkay {
 		resp.Error.Cause = cause
 		c.Stats.RegistrationsRejected++
 		c.Stats.Causes[cause]++
 	}
-	if !c.send(SocketASAP, assoc, &resp) {
+	if !c.send(SocketASAP, assoc, resp) {
 		c.abort(SocketASAP, assoc)
 	}
 }
@@ -84,7 +85,9 @@ func (c *Core) register(now int64, assoc AssocID, handle rserpool.PoolHandle, pe
 // handleDeregistration: RSPLIB checks neither the association nor the owner;
 // an unknown PE is reported as success.
 func (c *Core) handleDeregistration(now int64, assoc AssocID, m *wire.Deregistration) {
-	c.logf(LogAction, "Deregistration request for %s/$%08x", m.Handle, uint32(m.ID))
+	if c.log.Enabled(LogAction) {
+		c.logf(LogAction, "Deregistration request for %s/$%08x", m.Handle, uint32(m.ID))
+	}
 	if pe := c.hs.Find(m.Handle, m.ID); pe != nil {
 		// The Handle Update carries the PE as it was, with our id as home
 		// (RSPLIB does so even for a PE owned elsewhere).
@@ -97,7 +100,8 @@ func (c *Core) handleDeregistration(now int64, assoc AssocID, m *wire.Deregistra
 	} else {
 		c.logf(LogWarning, "Deregistration request for non-existing pool element $%08x of pool %s. Reporting success, since it seems to be already gone.", uint32(m.ID), m.Handle)
 	}
-	if !c.send(SocketASAP, assoc, &wire.DeregistrationResponse{Handle: m.Handle, ID: m.ID}) {
+	c.replies.dereg = wire.DeregistrationResponse{Handle: m.Handle, ID: m.ID}
+	if !c.send(SocketASAP, assoc, &c.replies.dereg) {
 		c.abort(SocketASAP, assoc)
 	}
 }
@@ -108,7 +112,8 @@ func (c *Core) handleHandleResolution(now int64, assoc AssocID, m *wire.HandleRe
 		c.logf(LogAction, "Handle Resolution request for pool %s for %d items (%d requested)", m.Handle, items, m.Items)
 	}
 	c.Stats.HandleResolutions++
-	resp := wire.HandleResolutionResponse{Handle: m.Handle}
+	resp := &c.replies.hr
+	*resp = wire.HandleResolutionResponse{Handle: m.Handle}
 	var err error
 	c.scratch = c.scratch[:0]
 	if c.cfg.MaxHRRate > 0 && !c.rate.AllowHandleResolution(uint64(assoc), m.Handle, now, c.cfg.MaxHRRate) {
@@ -130,10 +135,15 @@ func (c *Core) handleHandleResolution(now int64, assoc AssocID, m *wire.HandleRe
 		c.Stats.Causes[cause]++
 	} else {
 		resp.Policy = c.scratch[0].Element().Policy
-		resp.PEs = c.hrPEs(resp.PEs, c.scratch)
-		c.logf(LogVerbose1, "Selected %d element%s", len(resp.PEs), plural(len(resp.PEs)))
+		// The response is encoded before the next call: its PE list can
+		// live in the core.
+		c.hrBuf = c.hrPEs(c.hrBuf[:0], c.scratch)
+		resp.PEs = c.hrBuf
+		if c.log.Enabled(LogVerbose1) {
+			c.logf(LogVerbose1, "Selected %d element%s", len(resp.PEs), plural(len(resp.PEs)))
+		}
 	}
-	if !c.send(SocketASAP, assoc, &resp) {
+	if !c.send(SocketASAP, assoc, resp) {
 		c.abort(SocketASAP, assoc)
 	}
 }
@@ -218,7 +228,8 @@ func (c *Core) peTimer(now int64, pe *handlespace.PE, code handlespace.TimerCode
 // to its registrator transport when it is bound to none (taken over, or
 // learned by ENRP). home asks the PE to make us its home registrar.
 func (c *Core) sendKeepAlive(pe *handlespace.PE, home bool) {
-	m := &wire.EndpointKeepAlive{ServerID: c.id, Home: home, Handle: pe.Handle(), ID: pe.ID()}
+	m := &c.replies.ka
+	*m = wire.EndpointKeepAlive{ServerID: c.id, Home: home, Handle: pe.Handle(), ID: pe.ID()}
 	if c.log.Enabled(LogVerbose2) {
 		c.logf(LogVerbose2, "Sending EndpointKeepAlive for pool element $%08x in pool %s", uint32(pe.ID()), pe.Handle())
 	}

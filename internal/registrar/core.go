@@ -200,7 +200,17 @@ type Core struct {
 	out     []Action
 	buf     []byte
 	scratch []*handlespace.PE
-	status  Status
+	hrBuf   []rserpool.PoolElement // PEs of the Handle Resolution Response being built
+	// replies are the messages of the ASAP hot path, reused: each is
+	// encoded as soon as it is built, and passing it as a wire.Message
+	// would otherwise cost an allocation per request.
+	replies struct {
+		reg   wire.RegistrationResponse
+		dereg wire.DeregistrationResponse
+		hr    wire.HandleResolutionResponse
+		ka    wire.EndpointKeepAlive
+	}
+	status Status
 
 	// Stats counts what happened, for metrics and tests.
 	Stats Stats

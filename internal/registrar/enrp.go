@@ -237,7 +237,9 @@ func (c *Core) handleHandleUpdate(now int64, assoc AssocID, m *wire.HandleUpdate
 	case wire.UpdateDelPE:
 		if pe := c.hs.Find(m.Handle, m.PE.ID); pe != nil {
 			c.hs.Remove(pe)
-			c.logf(LogAction, "Successfully deregistered %s/$%08x", m.Handle, uint32(m.PE.ID))
+			if c.log.Enabled(LogAction) {
+				c.logf(LogAction, "Successfully deregistered %s/$%08x", m.Handle, uint32(m.PE.ID))
+			}
 		}
 	default:
 		c.logf(LogWarning, "Got HandleUpdate with invalid action $%04x", m.Action)

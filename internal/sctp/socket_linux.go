@@ -706,18 +706,28 @@ func (s *Socket) Send(assoc AssocID, b []byte, info SendInfo) error {
 // message went on, looked up by the first address after the send (0 if the
 // association is already gone again).
 func (s *Socket) SendTo(addrs []netip.Addr, port uint16, b []byte, info SendInfo) (AssocID, error) {
+	if err := s.SendToAddrs(addrs, port, b, info); err != nil {
+		return 0, err
+	}
+	id, _ := s.AssocOf(netip.AddrPortFrom(addrs[0], port))
+	return id, nil
+}
+
+// SendToAddrs is SendTo without the lookup of the association afterwards,
+// a system call that a sender who does not need the association saves.
+func (s *Socket) SendToAddrs(addrs []netip.Addr, port uint16, b []byte, info SendInfo) error {
 	if len(addrs) == 0 {
-		return 0, errors.New("sctp: send: no destination address")
+		return errors.New("sctp: send: no destination address")
 	}
 	if len(b) == 0 {
-		return 0, errors.New("sctp: send: empty message")
+		return errors.New("sctp: send: empty message")
 	}
 	op := s.getOp()
 	op.noWait = info.NoWait
 	var err error
 	if op.name, err = s.appendAddr(op.name, netip.AddrPortFrom(addrs[0], port)); err != nil {
 		s.ops.Put(op)
-		return 0, err
+		return err
 	}
 	op.oob = appendSndInfo(op.oob, 0, info, 0)
 	var sa [sockaddrIn6Len]byte
@@ -725,15 +735,14 @@ func (s *Socket) SendTo(addrs []netip.Addr, port uint16, b []byte, info SendInfo
 		one, err := s.appendAddr(sa[:0], netip.AddrPortFrom(a, port))
 		if err != nil {
 			s.ops.Put(op)
-			return 0, err
+			return err
 		}
 		op.oob = appendDstAddr(op.oob, one)
 	}
 	if err := s.do(op, b); err != nil {
-		return 0, fmt.Errorf("sctp: send %d bytes to %v port %d: %w", len(b), addrs, port, err)
+		return fmt.Errorf("sctp: send %d bytes to %v port %d: %w", len(b), addrs, port, err)
 	}
-	id, _ := s.AssocOf(netip.AddrPortFrom(addrs[0], port))
-	return id, nil
+	return nil
 }
 
 func (s *Socket) appendAddr(b []byte, a netip.AddrPort) ([]byte, error) {

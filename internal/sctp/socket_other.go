@@ -74,6 +74,9 @@ func (*Socket) SendTo([]netip.Addr, uint16, []byte, SendInfo) (AssocID, error) {
 	return 0, errUnsupported
 }
 
+// SendToAddrs fails.
+func (*Socket) SendToAddrs([]netip.Addr, uint16, []byte, SendInfo) error { return errUnsupported }
+
 // Abort fails.
 func (*Socket) Abort(AssocID, []byte) error { return errUnsupported }
 

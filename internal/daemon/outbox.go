@@ -1,0 +1,227 @@
+package daemon
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/registrar"
+	"github.com/rserpool/rspregistrar/internal/sctp"
+	"github.com/rserpool/rspregistrar/internal/wire"
+)
+
+// socketWriter is what an outbox needs of an SCTP socket.
+type socketWriter interface {
+	Send(assoc sctp.AssocID, b []byte, info sctp.SendInfo) error
+	SendToAddrs(addrs []netip.Addr, port uint16, b []byte, info sctp.SendInfo) error
+	Abort(assoc sctp.AssocID, reason []byte) error
+	SetWriteDeadline(t time.Time) error
+}
+
+// outbox sends for the event loop without ever blocking it, like RSPLIB
+// (which sends with a zero timeout), but does not drop what does not fit:
+// a send that finds the socket's send buffer full is queued, and a writer
+// goroutine sends it once there is room. Until the queue is empty again,
+// later sends and aborts of the socket join it, so that nothing overtakes.
+// A takeover sends every PE of the dead registrar a Keep Alive at once; the
+// buffer holds a few hundred, and RSPLIB loses the rest (and then the PEs,
+// when their keep-alive timeout expires).
+//
+// What waits longer than maxWait (the keep-alive timeout, after which a PE
+// that has not answered is gone anyway, at least 5 s), or does not fit into
+// maxQueued bytes, is dropped as RSPLIB would have dropped it at once.
+type outbox struct {
+	s       socketWriter
+	log     *logging.Logger
+	maxWait time.Duration
+	now     func() time.Time
+
+	mu      sync.Mutex
+	queue   []outItem // queue[0] is being sent while the writer works on it
+	bytes   int
+	dropped uint64
+	wake    chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
+}
+
+type outItem struct {
+	kind     registrar.ActionKind // ActSend, ActSendTo or ActAbort
+	sock     registrar.Socket
+	assoc    sctp.AssocID
+	to       []netip.Addr
+	port     uint16
+	ppid     uint32
+	data     []byte
+	deadline time.Time
+}
+
+const (
+	// maxQueued bounds the bytes waiting in one outbox (about 250,000
+	// Keep Alives).
+	maxQueued = 16 << 20
+	// minQueueWait is the least a message may wait for buffer space:
+	// RSPLIB's default keep-alive timeout.
+	minQueueWait = 5 * time.Second
+)
+
+// errQueueFull reports a send dropped because the outbox is full.
+var errQueueFull = errors.New("send queue full")
+
+func newOutbox(s socketWriter, log *logging.Logger, maxWait time.Duration) *outbox {
+	o := &outbox{s: s, log: log, maxWait: max(maxWait, minQueueWait), now: time.Now,
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go o.run()
+	return o
+}
+
+// close stops the writer; call it after closing the socket, so that a send
+// the writer waits in returns.
+func (o *outbox) close() {
+	close(o.quit)
+	<-o.done
+}
+
+// send sends a (kind ActSend or ActSendTo; to and data are copied if it
+// waits), which the core produced at time now, and returns an error only if
+// it failed at once or the queue is full; the caller handles those as
+// before. An abort (ActAbort) never fails.
+func (o *outbox) send(a *registrar.Action, sock registrar.Socket, now time.Time) error {
+	o.mu.Lock()
+	waiting := len(o.queue) > 0
+	o.mu.Unlock()
+	if !waiting {
+		// The queue only grows here, in the loop goroutine: it stays
+		// empty while we try.
+		err := o.direct(a)
+		if a.Kind == registrar.ActAbort || !errors.Is(err, sctp.ErrWouldBlock) {
+			return err
+		}
+	}
+	it := outItem{kind: a.Kind, sock: sock, assoc: sctp.AssocID(a.Assoc), ppid: a.PPID,
+		data: append([]byte(nil), a.Data...), deadline: now.Add(o.maxWait)}
+	if a.To != nil {
+		it.to, it.port = append([]netip.Addr(nil), a.To.Addrs...), a.To.Port
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.bytes+len(it.data) > maxQueued && a.Kind != registrar.ActAbort {
+		o.dropped++
+		return errQueueFull
+	}
+	o.queue = append(o.queue, it)
+	o.bytes += len(it.data)
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (o *outbox) direct(a *registrar.Action) error {
+	info := sctp.SendInfo{PPID: a.PPID, NoWait: true}
+	switch a.Kind {
+	case registrar.ActSend:
+		return o.s.Send(sctp.AssocID(a.Assoc), a.Data, info)
+	case registrar.ActSendTo:
+		return o.s.SendToAddrs(a.To.Addrs, a.To.Port, a.Data, info)
+	default:
+		return o.s.Abort(sctp.AssocID(a.Assoc), nil)
+	}
+}
+
+func (o *outbox) run() {
+	defer close(o.done)
+	for {
+		select {
+		case <-o.wake:
+		case <-o.quit:
+			return
+		}
+		failures := 0
+		for {
+			o.mu.Lock()
+			if len(o.queue) == 0 {
+				o.queue = nil
+				o.mu.Unlock()
+				break
+			}
+			it := o.queue[0]
+			o.mu.Unlock()
+			err := o.deliver(&it)
+			o.mu.Lock()
+			o.queue[0] = outItem{}
+			o.queue = o.queue[1:]
+			o.bytes -= len(it.data)
+			if err != nil {
+				o.dropped++
+			}
+			o.mu.Unlock()
+			if err != nil {
+				o.failed(&it, err, failures)
+				failures++
+			}
+		}
+	}
+}
+
+// deliver sends one queued item: at once if there is room, else waiting for
+// room until its deadline (then once more without waiting). The clock is read
+// and the write deadline set only when it has to wait. Only the writer sets
+// a write deadline, and only while the queue is not empty, when the loop
+// does not write to the socket.
+func (o *outbox) deliver(it *outItem) error {
+	if it.kind == registrar.ActAbort {
+		return o.s.Abort(it.assoc, nil)
+	}
+	err := o.try(it, true)
+	if !errors.Is(err, sctp.ErrWouldBlock) || !o.now().Before(it.deadline) {
+		return err
+	}
+	if err := o.s.SetWriteDeadline(it.deadline); err != nil {
+		return err
+	}
+	err = o.try(it, false)
+	if derr := o.s.SetWriteDeadline(time.Time{}); err == nil {
+		err = derr
+	}
+	if err != nil && !errors.Is(err, sctp.ErrClosed) {
+		err = o.try(it, true)
+	}
+	return err
+}
+
+func (o *outbox) try(it *outItem, noWait bool) error {
+	info := sctp.SendInfo{PPID: it.ppid, NoWait: noWait}
+	if it.kind == registrar.ActSend {
+		return o.s.Send(it.assoc, it.data, info)
+	}
+	return o.s.SendToAddrs(it.to, it.port, it.data, info)
+}
+
+// failed logs a dropped message (the first of a run of failures as a
+// warning) and, as for a failed direct send, aborts the ASAP association
+// that cannot be answered on.
+func (o *outbox) failed(it *outItem, err error, before int) {
+	if errors.Is(err, sctp.ErrClosed) {
+		return
+	}
+	level := logging.LevelWarning
+	if before > 0 {
+		level = logging.LevelVerbose1
+	}
+	name := "abort"
+	if len(it.data) > 0 {
+		name = wire.TypeName(it.ppid, it.data[0])
+	}
+	if it.kind == registrar.ActSendTo {
+		o.log.Logf(level, "Sending %s to %v port %d failed after waiting for buffer space: %v", name, it.to, it.port, err)
+		return
+	}
+	o.log.Logf(level, "Sending %s on %s assoc %d failed after waiting for buffer space: %v", name, it.sock, it.assoc, err)
+	if it.kind == registrar.ActSend && it.sock == registrar.SocketASAP {
+		_ = o.s.Abort(it.assoc, nil)
+	}
+}

@@ -1,0 +1,265 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sctp"
+	"github.com/rserpool/rspregistrar/internal/wire"
+)
+
+// conn is one local SCTP socket with (normally) one association to the
+// registrar under test: a sender goroutine per phase issues requests, the
+// reader goroutine matches the answers and answers keep-alives.
+type conn struct {
+	s      *sctp.Socket
+	base   time.Time // latencies are measured on the monotonic clock from here
+	seq    uint64    // requests sent, owned by the phase's sender
+	local  netip.Addr
+	locals []netip.Addr // {local}, shared by every message built on it
+	to     netip.AddrPort
+	assoc  atomic.Int32 // association to the registrar, 0 before the first send
+	lost   atomic.Uint64
+
+	// slots is the window: a send puts a token in, an answer takes one out.
+	slots chan struct{}
+
+	mu      sync.Mutex
+	pending []pending // FIFO of requests in flight, head at pending[0]
+	t       tally     // this phase's count, guarded by mu
+
+	// keepAlive, if set, handles an Endpoint Keep Alive that arrived on
+	// association assoc (the reader's scratch buffer is passed for the
+	// answer).
+	keepAlive func(c *conn, assoc sctp.AssocID, m *wire.EndpointKeepAlive, buf []byte) []byte
+	readers   sync.WaitGroup
+	readErrs  atomic.Uint64
+	other     atomic.Uint64 // unexpected messages
+}
+
+type pending struct {
+	typ  uint8 // expected answer type
+	id   rserpool.PEID
+	sent time.Duration // since base; 0 if the request is not timed
+}
+
+// sampleEvery is how many requests there are per timed one. Reading the
+// clock is a system call in the sandbox (no vDSO there), and the load
+// generator shares the CPU with the registrar under test.
+const sampleEvery = 4
+
+func dial(local netip.Addr, to netip.AddrPort, window int) (*conn, error) {
+	s, err := sctp.Listen(sctp.Config{IPv4Only: local.Is4(), Addrs: []netip.Addr{local}})
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: socket on %v: %w", local, err)
+	}
+	c := &conn{s: s, base: time.Now(), local: local, locals: []netip.Addr{local}, to: to, slots: make(chan struct{}, window)}
+	return c, nil
+}
+
+func (c *conn) start() {
+	c.readers.Add(1)
+	go c.read()
+}
+
+func (c *conn) close() {
+	c.s.Close()
+	c.readers.Wait()
+}
+
+// request waits for a free slot in the window, then sends b, an ASAP
+// request whose answer is of type typ for PE id (0: any).
+func (c *conn) request(ctx context.Context, typ uint8, id rserpool.PEID, b []byte) error {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p := pending{typ: typ, id: id}
+	if c.seq%sampleEvery == 0 {
+		p.sent = max(1, time.Since(c.base))
+	}
+	c.seq++
+	c.mu.Lock()
+	c.pending = append(c.pending, p)
+	c.mu.Unlock()
+	return c.send(b)
+}
+
+// send sends on the association to the registrar, setting it up first.
+func (c *conn) send(b []byte) error {
+	info := sctp.SendInfo{PPID: wire.PPIDASAP}
+	if a := c.assoc.Load(); a != 0 {
+		err := c.s.Send(sctp.AssocID(a), b, info)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, sctp.ErrClosed) {
+			return err
+		}
+		// The association may have gone: set up a new one.
+		c.assoc.CompareAndSwap(a, 0)
+	}
+	a, err := c.s.SendTo([]netip.Addr{c.to.Addr()}, c.to.Port(), b, info)
+	if err != nil {
+		return fmt.Errorf("loadgen: send to %v: %w", c.to, err)
+	}
+	c.assoc.Store(int32(a))
+	return nil
+}
+
+// drain waits until every request in flight is answered.
+func (c *conn) drain(ctx context.Context) error {
+	n := cap(c.slots)
+	for i := 0; i < n; i++ {
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			c.mu.Lock()
+			left := len(c.pending)
+			c.mu.Unlock()
+			return fmt.Errorf("loadgen: %d requests on %v unanswered: %w", left, c.local, ctx.Err())
+		}
+	}
+	for i := 0; i < n; i++ {
+		<-c.slots
+	}
+	return nil
+}
+
+// answer matches an answer of type typ for PE id with the oldest request.
+func (c *conn) answer(typ uint8, id rserpool.PEID, ok bool, cause uint16) {
+	c.mu.Lock()
+	if len(c.pending) == 0 {
+		c.mu.Unlock()
+		c.other.Add(1)
+		return
+	}
+	p := c.pending[0]
+	c.pending = c.pending[1:]
+	switch {
+	case p.typ != typ || (p.id != 0 && p.id != id):
+		c.t.fail(0)
+	case ok:
+		c.t.ok++
+		if p.sent != 0 {
+			c.t.lat = append(c.t.lat, time.Since(c.base)-p.sent)
+		}
+	default:
+		c.t.fail(cause)
+	}
+	c.mu.Unlock()
+	<-c.slots
+}
+
+// abandon fails every request in flight: their association is gone, and
+// with it the answers.
+func (c *conn) abandon() {
+	c.mu.Lock()
+	n := len(c.pending)
+	for range n {
+		c.t.fail(causeAssocLost)
+	}
+	c.pending = c.pending[:0]
+	c.mu.Unlock()
+	for range n {
+		<-c.slots
+	}
+}
+
+// causeAssocLost is the failure cause of requests whose association ended
+// before they were answered (not an RSerPool cause).
+const causeAssocLost = 0xffff
+
+func (c *conn) read() {
+	defer c.readers.Done()
+	var m sctp.Message
+	var buf []byte
+	opts := wire.DecodeOptions{KeepAllAddresses: true}
+	for {
+		err := c.s.Read(&m)
+		if errors.Is(err, sctp.ErrClosed) {
+			return
+		}
+		if err != nil {
+			c.readErrs.Add(1)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if m.Notification != nil {
+			if ac, ok := m.Notification.(sctp.AssocChange); ok && ac.Ended() {
+				if c.assoc.CompareAndSwap(int32(ac.Assoc), 0) {
+					c.lost.Add(1)
+					c.abandon()
+				}
+			}
+			continue
+		}
+		if m.Info.PPID != wire.PPIDASAP || len(m.Data) == 0 {
+			c.other.Add(1)
+			continue
+		}
+		msg, err := wire.DecodeASAP(m.Data, opts)
+		if err != nil {
+			// An undecodable answer still answers the oldest request.
+			c.answer(m.Data[0], 0, false, 0)
+			continue
+		}
+		switch msg := msg.(type) {
+		case *wire.RegistrationResponse:
+			c.answer(wire.ASAPRegistrationResponse, msg.ID, msg.Error.Cause == 0, uint16(msg.Error.Cause))
+		case *wire.DeregistrationResponse:
+			c.answer(wire.ASAPDeregistrationResponse, msg.ID, msg.Error.Cause == 0, uint16(msg.Error.Cause))
+		case *wire.HandleResolutionResponse:
+			c.answer(wire.ASAPHandleResolutionResponse, 0, msg.Error.Cause == 0 && len(msg.PEs) > 0, uint16(msg.Error.Cause))
+		case *wire.EndpointKeepAlive:
+			if c.keepAlive != nil {
+				buf = c.keepAlive(c, m.Info.Assoc, msg, buf)
+			}
+		case *wire.ASAPErrorMessage:
+			c.answer(wire.ASAPError, 0, false, uint16(msg.Error.Cause))
+		default:
+			c.other.Add(1)
+		}
+	}
+}
+
+// phase runs send on every connection at once (one goroutine each) and
+// waits until all their requests are answered.
+func phase(ctx context.Context, conns []*conn, expect func(i int) int, send func(ctx context.Context, i int, c *conn) error) (*Result, error) {
+	for i, c := range conns {
+		c.mu.Lock()
+		c.t.reset(expect(i))
+		c.mu.Unlock()
+	}
+	start := time.Now()
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := send(ctx, i, c)
+			if derr := c.drain(ctx); err == nil {
+				err = derr
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	r := &Result{}
+	for _, c := range conns {
+		c.mu.Lock()
+		r.merge(&c.t)
+		c.t = tally{}
+		c.mu.Unlock()
+	}
+	r.finish(time.Since(start))
+	return r, errors.Join(errs...)
+}
