@@ -12,17 +12,18 @@
 // linking that library (and its protobuf dependencies) made every registrar
 // use 4.7 MB more resident memory, metrics on or off (8.4 MB instead of
 // 3.7 MB idle; RSPLIB's takes 2.6 MB). The tests parse the output with the
-// Prometheus project's own parser (prometheus/common/expfmt).
+// Prometheus project's own parser (prometheus/common/expfmt). For the same
+// reason the HTTP server is the package's own (httpd.go), not net/http.
 package metrics
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -87,7 +88,7 @@ type Exporter struct {
 	timeout  time.Duration
 	version  string
 	started  time.Time
-	srv      *http.Server
+	srv      *server
 	done     chan error
 }
 
@@ -115,28 +116,24 @@ func (e *Exporter) Requests() <-chan Request {
 // contentType is the text exposition format, version 0.0.4.
 const contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-// Handler serves /metrics and a short index page at /.
-func (e *Exporter) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", contentType)
-		e.Write(w, e.snapshot())
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprintln(w, "rspregistrar: metrics at /metrics")
-	})
-	return mux
+// handle answers a request for path: /metrics, and a short index page at /.
+func (e *Exporter) handle(path string) (status int, ctype string, body []byte) {
+	switch path {
+	case "/metrics":
+		var b bytes.Buffer
+		e.Write(&b, e.snapshot())
+		return 200, contentType, b.Bytes()
+	case "/":
+		return 200, "text/plain; charset=utf-8", []byte("rspregistrar: metrics at /metrics\n")
+	}
+	return 404, "text/plain; charset=utf-8", []byte("not found; metrics are at /metrics\n")
 }
 
-// Serve serves Handler on ln in a new goroutine until Close.
+// Serve serves /metrics on ln in a new goroutine until Close.
 func (e *Exporter) Serve(ln net.Listener) {
-	e.srv = &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	e.srv = newServer(ln, e.handle)
 	e.done = make(chan error, 1)
-	go func() { e.done <- e.srv.Serve(ln) }()
+	go func() { e.done <- e.srv.serve() }()
 }
 
 // Close stops serving and closes the listener.
@@ -144,11 +141,11 @@ func (e *Exporter) Close() error {
 	if e == nil || e.srv == nil {
 		return nil
 	}
-	err := e.srv.Close()
-	if serr := <-e.done; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
+	err := e.srv.close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
 	}
-	return err
+	return errors.Join(err, <-e.done)
 }
 
 // snapshot asks the event loop; nil if it does not answer in time.
