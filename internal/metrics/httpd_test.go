@@ -115,3 +115,18 @@ func TestHTTPCloseWithIdleClient(t *testing.T) {
 		t.Error("still accepting after Close")
 	}
 }
+
+// FuzzReadRequest: any bytes give a request or an error, never a panic, and
+// a request's path starts with "/" (or is "*").
+func FuzzReadRequest(f *testing.F) {
+	for _, s := range []string{"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "GET http://h/ HTTP/1.0\n\n",
+		"PRI * HTTP/2.0\r\n\r\n", "\r\n\r\nGET / HTTP/1.1\r\nA: b\r\n\r\n", "GET http:// HTTP/1.1\r\n\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := readRequest(bufio.NewReaderSize(strings.NewReader(string(data)), 4096))
+		if err == nil && !strings.HasPrefix(req.path, "/") && req.path != "*" {
+			t.Fatalf("path %q from %q", req.path, data)
+		}
+	})
+}
