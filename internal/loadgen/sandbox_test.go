@@ -43,23 +43,31 @@ func expectAll(t *testing.T, what string, r *Result, err error, n int) {
 	}
 }
 
+// registeredFleet starts a fleet of pes PEs at the registrar on port and
+// registers them all; the fleet closes and the context (one minute) ends
+// with the test.
+func registeredFleet(t *testing.T, port, pes int) (*Fleet, context.Context) {
+	t.Helper()
+	f, err := NewFleet(fleetConfig(port, pes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	r, err := f.Register(ctx)
+	expectAll(t, "registration", r, err, pes)
+	return f, ctx
+}
+
 // The fleet registers, keeps its PEs alive, re-registers and deregisters at
 // our registrar, and pool users resolve its pools.
 func TestSandboxFleet(t *testing.T) {
 	sandboxtest.Require(t)
 	const port, pes = 4600, 200
 	startRegistrar(t, port, "-endpointkeepalivetransmissioninterval=1000", "-endpointkeepalivetimeoutinterval=5000")
-	f, err := NewFleet(fleetConfig(port, pes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-
-	r, err := f.Register(ctx)
-	expectAll(t, "registration", r, err, pes)
-	r, err = Resolve(ctx, ResolveConfig{Registrar: fleetConfig(port, pes).Registrar, Locals: locals,
+	f, ctx := registeredFleet(t, port, pes)
+	r, err := Resolve(ctx, ResolveConfig{Registrar: fleetConfig(port, pes).Registrar, Locals: locals,
 		Assocs: 2, Window: 2, Handles: Handles(5), Duration: 500 * time.Millisecond})
 	if err != nil || r.OK == 0 || r.Failed != 0 {
 		t.Fatalf("resolution: %v, %v", r, err)
@@ -92,15 +100,7 @@ func TestSandboxFleetTakeover(t *testing.T) {
 	timers := []string{"-peerheartbeatcycle=1000", "-peermaxtimelastheard=1000", "-peermaxtimenoresponse=1000"}
 	a := startRegistrar(t, port, append([]string{"-identifier=0x0a0a0a0a", fmt.Sprintf("-peer=198.18.0.1:%d", port+11)}, timers...)...)
 	b := startRegistrar(t, port+10, append([]string{"-identifier=0x0b0b0b0b", fmt.Sprintf("-peer=198.18.0.1:%d", port+1), "-loglevel=4"}, timers...)...)
-	f, err := NewFleet(fleetConfig(port, pes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	r, err := f.Register(ctx)
-	expectAll(t, "registration", r, err, pes)
+	f, ctx := registeredFleet(t, port, pes)
 	// The peer learns the PEs by Handle Updates, and A's identity from its
 	// first Presence, at the end of A's 5 s initialization phase; then A
 	// dies.

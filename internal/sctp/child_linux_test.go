@@ -247,10 +247,17 @@ func childCommand(f []string, socks map[string]*Socket, many *[]*Socket, msg *Me
 
 // childMany opens n client sockets, each of which sets up one association to
 // the server by sending "ping N" and then waits for "pong N" back.
+//
+// local is a comma-separated list of addresses that the sockets take in
+// turn, for more sockets than there are ephemeral ports.
 func childMany(n int, local, server string, port uint16, many *[]*Socket) (string, error) {
-	la, err := netip.ParseAddr(local)
-	if err != nil {
-		return "", err
+	var las []netip.Addr
+	for _, a := range strings.Split(local, ",") {
+		la, err := netip.ParseAddr(a)
+		if err != nil {
+			return "", err
+		}
+		las = append(las, la)
 	}
 	sa, err := netip.ParseAddr(server)
 	if err != nil {
@@ -258,7 +265,13 @@ func childMany(n int, local, server string, port uint16, many *[]*Socket) (strin
 	}
 	start := time.Now()
 	for i := 0; i < n; i++ {
-		s, err := Listen(Config{Addrs: []netip.Addr{la}, MaxMessageSize: 4096})
+		cfg := Config{Addrs: []netip.Addr{las[i%len(las)]}, MaxMessageSize: 4096}
+		if len(las) > 1 {
+			// Linux's SCTP hands out an ephemeral port only if no socket
+			// has it on any address: choose ports, the same on each address.
+			cfg.Port = uint16(10000 + i/len(las))
+		}
+		s, err := Listen(cfg)
 		if err != nil {
 			return "", fmt.Errorf("socket %d: %w", i, err)
 		}
@@ -267,10 +280,17 @@ func childMany(n int, local, server string, port uint16, many *[]*Socket) (strin
 	opened := time.Since(start)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	// At most this many set-ups at once: tens of thousands of INITs at the
+	// same moment overflow the server's backlog, and the retransmission
+	// back-off then outlasts the read deadline. Answered associations
+	// stay up, so all n are open together at the end.
+	setups := make(chan struct{}, 2000)
 	for i, s := range *many {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			setups <- struct{}{}
+			defer func() { <-setups }()
 			if _, err := s.SendTo([]netip.Addr{sa}, port, []byte(fmt.Sprintf("ping %d", i)), SendInfo{PPID: 11}); err != nil {
 				errs <- fmt.Errorf("socket %d: %w", i, err)
 				return
