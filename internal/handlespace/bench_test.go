@@ -90,6 +90,14 @@ func BenchmarkHandlespace(b *testing.B) {
 	}
 }
 
+// reportRate adds operations per second to a benchmark's output (the issue's
+// unit; ns/op is its inverse).
+func reportRate(b *testing.B) {
+	if d := b.Elapsed(); d > 0 {
+		b.ReportMetric(float64(b.N)/d.Seconds(), "ops/s")
+	}
+}
+
 func (s *benchSetup) benchResolve(b *testing.B) {
 	dst := make([]*PE, 0, 8)
 	b.ReportAllocs()
@@ -99,6 +107,7 @@ func (s *benchSetup) benchResolve(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportRate(b)
 }
 
 func (s *benchSetup) benchReregister(b *testing.B) {
@@ -110,6 +119,7 @@ func (s *benchSetup) benchReregister(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportRate(b)
 }
 
 // chunk is how many PEs the register and deregister benchmarks take out and
@@ -163,6 +173,7 @@ func (s *benchSetup) churn(b *testing.B, timeRegister bool) {
 		done += m
 	}
 	b.StopTimer()
+	reportRate(b)
 	// Registrations above do not start timers; restore them for the
 	// keep-alive benchmark.
 	for i, e := range s.pes {
@@ -185,6 +196,7 @@ func (s *benchSetup) benchKeepAlive(b *testing.B) {
 		ts++
 		s.h.SetTimer(pe, TimerKeepAliveTimeout, ts)
 	}
+	reportRate(b)
 }
 
 func heapInUse() (alloc, inuse uint64) {
