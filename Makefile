@@ -87,7 +87,8 @@ uninstall:
 
 # make bench: Go benchmarks, then our registrar and RSPLIB's side by side in
 # the sandbox (cmd/rspbench), written to docs/benchmarks.md; about 10 minutes.
-# BENCH_PES, BENCH_ARGS, BENCHTIME, HSBIG=1: see scripts/bench.
+# BENCH_PES, BENCH_ARGS, BENCHTIME, HSBIG=0 (no 1,000,000-PE handlespace
+# benchmarks): see scripts/bench.
 bench: sandbox-deps
 	scripts/bench
 
