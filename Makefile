@@ -86,7 +86,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/rspregistrar.service $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
 
 # make bench: Go benchmarks, then our registrar and RSPLIB's side by side in
-# the sandbox (cmd/rspbench), written to docs/benchmarks.md; about 10 minutes.
+# the sandbox (cmd/rspbench), written to docs/benchmarks.md; about 8 minutes.
 # BENCH_PES, BENCH_ARGS, BENCHTIME, HSBIG=0 (no 1,000,000-PE handlespace
 # benchmarks): see scripts/bench.
 bench: sandbox-deps
