@@ -281,6 +281,19 @@ func encodeError(m Message, err error) error {
 	return fmt.Errorf("wire: encode %s: %w", TypeName(m.PPID(), m.Type()), err)
 }
 
+// finishMessage ends the encoding of m that began at dst[s:] and went on in
+// b: it writes the message length unless the encoding already failed (err),
+// and on failure returns dst as it was with the error in context.
+func finishMessage(m Message, dst, b []byte, s int, err error) ([]byte, error) {
+	if err == nil {
+		b, err = endMessage(b, s)
+	}
+	if err != nil {
+		return dst[:s], encodeError(m, err)
+	}
+	return b, nil
+}
+
 // AppendTo implements Message.
 func (m *Registration) AppendTo(dst []byte) ([]byte, error) {
 	s := len(dst)
@@ -289,13 +302,7 @@ func (m *Registration) AppendTo(dst []byte) ([]byte, error) {
 	if err == nil {
 		b, err = appendPoolElement(b, &m.PE, false)
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // appendHandleID encodes the common "pool handle, PE identifier, optional
@@ -310,13 +317,7 @@ func appendHandleID(dst []byte, m Message, flags uint8, h rserpool.PoolHandle, i
 			b, err = appendOperationError(b, e)
 		}
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -356,13 +357,7 @@ func (m *HandleResolution) AppendTo(dst []byte) ([]byte, error) {
 	if err == nil && m.Items != 0 {
 		b = app32(append(b, byte((ActionSkip|ParamHandleResolution)>>8), byte(ParamHandleResolution), 0, 8), m.Items)
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -377,13 +372,7 @@ func (m *HandleResolutionResponse) AppendTo(dst []byte) ([]byte, error) {
 			b, err = appendPEList(b, &m.Policy, m.PEs)
 		}
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 func appendPEList(b []byte, pol *rserpool.PolicySettings, pes []rserpool.PoolElement) ([]byte, error) {
@@ -409,13 +398,7 @@ func (m *EndpointKeepAlive) AppendTo(dst []byte) ([]byte, error) {
 	if err == nil && m.ID != 0 {
 		b = appendPEID(b, m.ID)
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -432,25 +415,13 @@ func (m *ServerAnnounce) AppendTo(dst []byte) ([]byte, error) {
 	if err == nil && len(b)-s > MaxAnnounceSize {
 		err = ErrAnnounceTooLarge
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 func appendCookieMessage(dst []byte, m Message, data []byte) ([]byte, error) {
 	s := len(dst)
 	b, err := appendCookie(beginMessage(dst, m.Type(), 0), data)
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -470,26 +441,14 @@ func (m *BusinessCard) AppendTo(dst []byte) ([]byte, error) {
 	if err == nil {
 		b, err = appendPEList(b, &m.Policy, m.PEs)
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
 func (m *ASAPErrorMessage) AppendTo(dst []byte) ([]byte, error) {
 	s := len(dst)
 	b, err := appendOperationError(beginMessage(dst, ASAPError, 0), &m.Error)
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 func beginENRP(dst []byte, typ, flags uint8, sender, receiver rserpool.RegistrarID) []byte {
@@ -505,13 +464,7 @@ func (m *Presence) AppendTo(dst []byte) ([]byte, error) {
 	s := len(dst)
 	b := appendChecksum(beginENRP(dst, ENRPPresence, flags, m.Sender, m.Receiver), m.Checksum)
 	b, err := appendServerInfo(b, &m.Info)
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -550,13 +503,7 @@ func (m *HandleTableResponse) AppendTo(dst []byte) ([]byte, error) {
 			b, err = appendPoolElement(b, &p.PEs[j], true)
 		}
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -572,13 +519,7 @@ func (m *HandleUpdate) AppendTo(dst []byte) ([]byte, error) {
 	if err == nil {
 		b, err = appendPoolElement(b, &m.PE, true)
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 // AppendTo implements Message.
@@ -600,13 +541,7 @@ func (m *ListResponse) AppendTo(dst []byte) ([]byte, error) {
 	for i := 0; err == nil && i < len(m.Servers); i++ {
 		b, err = appendServerInfo(b, &m.Servers[i])
 	}
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
 
 func appendTarget(dst []byte, typ uint8, sender, receiver, target rserpool.RegistrarID) ([]byte, error) {
@@ -634,11 +569,5 @@ func (m *ENRPErrorMessage) AppendTo(dst []byte) ([]byte, error) {
 	s := len(dst)
 	b := beginENRP(dst, ENRPError, 0, m.Sender, m.Receiver)
 	b, err := appendOperationError(b, &m.Error)
-	if err == nil {
-		b, err = endMessage(b, s)
-	}
-	if err != nil {
-		return dst[:s], encodeError(m, err)
-	}
-	return b, nil
+	return finishMessage(m, dst, b, s, err)
 }
