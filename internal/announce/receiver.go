@@ -55,18 +55,14 @@ func NewReceiverFromFile(f *os.File, cfg ReceiverConfig) (*Receiver, error) {
 }
 
 func newReceiver(cfg ReceiverConfig, f *os.File) (*Receiver, error) {
-	g := cfg.Group.Addr()
-	if g.Is4In6() {
-		g = g.Unmap()
-	}
-	if !g.IsMulticast() {
-		return nil, fmt.Errorf("multicast input address %v is not a multicast group", cfg.Group)
+	g, err := groupAddr(cfg.Group, "multicast input address")
+	if err != nil {
+		return nil, err
 	}
 	r := &Receiver{group: netip.AddrPortFrom(g, cfg.Group.Port()), v4: g.Is4(), ifs: cfg.Interfaces}
 	if r.ifs == nil {
 		r.ifs = SystemInterfaces
 	}
-	var err error
 	if f != nil {
 		r.conn, err = fileUDP(f, r.group)
 	} else {

@@ -63,13 +63,24 @@ func NewSenderFromFile(f *os.File, cfg SenderConfig) (*Sender, error) {
 	return newSender(cfg, f)
 }
 
-func newSender(cfg SenderConfig, f *os.File) (*Sender, error) {
-	g := cfg.Group.Addr()
+// groupAddr returns the group of an address configured as what (for the
+// error message), IPv4-mapped addresses unmapped, or an error if it is not a
+// multicast group.
+func groupAddr(group netip.AddrPort, what string) (netip.Addr, error) {
+	g := group.Addr()
 	if g.Is4In6() {
 		g = g.Unmap()
 	}
 	if !g.IsMulticast() {
-		return nil, fmt.Errorf("announce address %v is not a multicast group", cfg.Group)
+		return g, fmt.Errorf("%s %v is not a multicast group", what, group)
+	}
+	return g, nil
+}
+
+func newSender(cfg SenderConfig, f *os.File) (*Sender, error) {
+	g, err := groupAddr(cfg.Group, "announce address")
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Group.Port() == 0 {
 		return nil, fmt.Errorf("announce address %v has no port", cfg.Group)
@@ -89,7 +100,6 @@ func newSender(cfg SenderConfig, f *os.File) (*Sender, error) {
 	if s.v4 {
 		local = netip.AddrPortFrom(netip.IPv4Unspecified(), cfg.Port)
 	}
-	var err error
 	if f != nil {
 		s.conn, err = fileUDP(f, local)
 	} else {
