@@ -161,7 +161,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		}
 	}
 	t.Logf("%d reports sent; cspmonitor showed them and tshark decoded them; last monitor screen:\n%s",
-		sent, lastScreen(monitor.Output()[:mark]))
+		sent, sandboxtest.CSPMonitorScreen(monitor.Output()[:mark]))
 }
 
 // packetsCounted is the last "Packets: N" progress count dumpcap printed.
@@ -172,22 +172,4 @@ func packetsCounted(out string) int {
 	}
 	n, _ := strconv.Atoi(m[len(m)-1][1])
 	return n
-}
-
-// lastScreen returns the last redraw of cspmonitor's ANSI output, with the
-// escape sequences removed, for the test log.
-func lastScreen(s string) string {
-	if i := strings.LastIndex(s, "Current Component Status"); i >= 0 {
-		s = s[i:]
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b {
-			for i++; i < len(s) && !(s[i] >= '@' && s[i] <= '~' && s[i] != '['); i++ {
-			}
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

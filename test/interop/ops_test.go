@@ -459,7 +459,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		"   -> PR $0e0e0e01 ENRP/SCTP",
 	}
 	until(t, "cspmonitor to show both registrars, the PE and the peers", func() bool {
-		screen := lastScreen(monitor.Output())
+		screen := sandboxtest.CSPMonitorScreen(monitor.Output())
 		for _, w := range want {
 			if !strings.Contains(screen, w) {
 				return false
@@ -467,7 +467,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("cspmonitor:\n%s", lastScreen(monitor.Output()))
+	t.Logf("cspmonitor:\n%s", sandboxtest.CSPMonitorScreen(monitor.Output()))
 
 	mark := len(monitor.Output())
 	a.Signal(syscall.SIGTERM)
@@ -478,7 +478,7 @@ func TestSandboxCSPMonitor(t *testing.T) {
 	until(t, "cspmonitor to drop the stopped registrar", func() bool {
 		s := monitor.Output()[mark:]
 		i := strings.LastIndex(s, "Current Component Status")
-		return i >= 0 && strings.Contains(s[i:], "\x1b[31;1m1 PRs") && !strings.Contains(lastScreen(s), "PR $0e0e0e01 [")
+		return i >= 0 && strings.Contains(s[i:], "\x1b[31;1m1 PRs") && !strings.Contains(sandboxtest.CSPMonitorScreen(s), "PR $0e0e0e01 [")
 	})
 	b.Signal(syscall.SIGTERM)
 	if code := b.Wait(t, liveness); code != 0 {
@@ -540,23 +540,6 @@ func until(t *testing.T, what string, f func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// lastScreen is cspmonitor's last redraw without escape sequences.
-func lastScreen(s string) string {
-	if i := strings.LastIndex(s, "Current Component Status"); i >= 0 {
-		s = s[i:]
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b {
-			for i++; i < len(s) && !(s[i] >= '@' && s[i] <= '~' && s[i] != '['); i++ {
-			}
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // TestSandboxMetrics scrapes -metricsaddress while real RSPLIB servers
