@@ -19,6 +19,7 @@ import (
 	"github.com/rserpool/rspregistrar/internal/logging"
 	"github.com/rserpool/rspregistrar/internal/registrar"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
 )
 
 func TestBreakDetector(t *testing.T) {
@@ -339,7 +340,7 @@ func TestSecondSignalKills(t *testing.T) {
 	}
 	killed := make(chan struct{})
 	sys.kill = func() { close(killed); close(r.release) }
-	var stdout, stderr syncBuffer
+	var stdout, stderr sandboxtest.SyncBuffer
 	done := make(chan int)
 	go func() { done <- runWith(sys, []string{"x", "-logquiet", "-quiet"}, nil, &stdout, &stderr) }()
 	<-r.running
@@ -357,18 +358,3 @@ func TestSecondSignalKills(t *testing.T) {
 		t.Errorf("stderr %q", stderr.String())
 	}
 }
-
-// syncBuffer is a bytes.Buffer for a writer and a reader in different
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
