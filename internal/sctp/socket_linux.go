@@ -44,6 +44,9 @@ type Socket struct {
 
 	rmu sync.Mutex
 	r   reader
+	b   batchReader
+
+	batches sync.Pool // *batchSender
 
 	ops sync.Pool // *sendOp
 }

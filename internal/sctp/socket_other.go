@@ -66,6 +66,12 @@ func (*Socket) Dropped() uint64 { return 0 }
 // Read fails.
 func (*Socket) Read(*Message) error { return errUnsupported }
 
+// ReadBatch is not supported.
+func (*Socket) ReadBatch([]Message) (int, error) { return 0, errUnsupported }
+
+// SendBatch is not supported.
+func (*Socket) SendBatch([]Outgoing) (int, error) { return 0, errUnsupported }
+
 // Send fails.
 func (*Socket) Send(AssocID, []byte, SendInfo) error { return errUnsupported }
 

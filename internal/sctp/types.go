@@ -135,6 +135,9 @@ type Message struct {
 	// a caller's larger Buf): Data holds its first len(Buf) bytes, the rest
 	// was read and dropped.
 	Truncated bool
+	// Err is set by ReadBatch for a notification it could not decode
+	// (Notification is then nil, Data its raw bytes).
+	Err error
 }
 
 // DefaultReadBuffer is the buffer Read allocates for an empty Message.
@@ -213,3 +216,14 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Outgoing is one user message of a SendBatch: on association Assoc, or, if
+// Assoc is 0, to the peer at To (addresses, the first the primary) and Port,
+// as SendToAddrs.
+type Outgoing struct {
+	Assoc AssocID
+	To    []netip.Addr
+	Port  uint16
+	Data  []byte
+	Info  SendInfo
+}
