@@ -1,0 +1,131 @@
+package daemon
+
+// This file holds the input side: the reader goroutines that turn socket
+// reads into events for the loop.
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/registrar"
+	"github.com/rserpool/rspregistrar/internal/sctp"
+	"github.com/rserpool/rspregistrar/internal/wire"
+)
+
+// stamp is the reader's time of an event, for the latency metric.
+func (d *Daemon) stamp() int64 {
+	if d.measure {
+		return d.now()
+	}
+	return 0
+}
+
+// deliver hands an event to the loop; false once the loop has stopped.
+func (d *Daemon) deliver(ev event) bool {
+	select {
+	case d.events <- ev:
+		return true
+	case <-d.quit:
+		return false
+	}
+}
+
+func (d *Daemon) getBuf(b []byte) *[]byte {
+	p := d.bufs.Get().(*[]byte)
+	*p = append((*p)[:0], b...)
+	return p
+}
+
+func (d *Daemon) putBuf(p *[]byte) {
+	if cap(*p) <= 1<<16 {
+		d.bufs.Put(p)
+	}
+}
+
+// readSCTP is the reader goroutine of one SCTP socket.
+func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
+	defer d.readers.Done()
+	var m sctp.Message
+	cache := newAssocCache()
+	for {
+		err := s.Read(&m)
+		if errors.Is(err, sctp.ErrClosed) {
+			return
+		}
+		if err != nil {
+			d.log.Warningf("Unable to read from registrar socket: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if m.Notification != nil {
+			cache.forget(m.Notification)
+			if ev, ok := assocEvent(m.Notification); ok {
+				if !d.deliver(event{kind: evAssoc, at: d.stamp(), sock: which,
+					assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}) {
+					return
+				}
+			}
+			continue
+		}
+		if m.Truncated {
+			d.log.Warningf("Dropping a message of more than %d bytes from assoc %d", len(m.Data), m.Info.Assoc)
+			continue
+		}
+		ev := event{kind: evMessage, at: d.stamp(), sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
+			data: d.getBuf(m.Data)}
+		if needsAssocInfo(m.Info.PPID, m.Data) {
+			ev.info = cache.info(s, m.Info.Assoc, needsSRTT(m.Info.PPID, m.Data))
+		}
+		if !d.deliver(ev) {
+			return
+		}
+	}
+}
+
+// needsAssocInfo tells which messages the core needs the association's
+// addresses (or RTT) for: Registration, Presence, Handle Update, Handle Table
+// Response.
+func needsAssocInfo(ppid uint32, b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch ppid {
+	case wire.PPIDASAP:
+		return b[0] == wire.ASAPRegistration
+	case wire.PPIDENRP:
+		return b[0] == wire.ENRPPresence || b[0] == wire.ENRPHandleUpdate || b[0] == wire.ENRPHandleTableResponse
+	}
+	return false
+}
+
+func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {
+	switch n := n.(type) {
+	case sctp.AssocChange:
+		switch n.State {
+		case sctp.CommLost:
+			return registrar.AssocCommLost, true
+		case sctp.ShutdownComp:
+			return registrar.AssocShutdownComplete, true
+		case sctp.CommUp:
+			return registrar.AssocUp, true
+		case sctp.Restart:
+			return registrar.AssocRestart, true
+		case sctp.CantStartAssoc:
+			return registrar.AssocCantStart, true
+		}
+	case sctp.ShutdownEvent:
+		return registrar.AssocShutdownEvent, true
+	}
+	return 0, false
+}
+
+func (d *Daemon) readMulticast() {
+	defer d.readers.Done()
+	err := d.enrpIn.Run(func(payload []byte, from netip.AddrPort) {
+		d.deliver(event{kind: evMulticast, at: d.stamp(), data: d.getBuf(payload), from: from})
+	})
+	if err != nil {
+		d.log.Warningf("ENRP multicast input stopped: %v", err)
+	}
+}

@@ -1,0 +1,162 @@
+package daemon
+
+// This file holds the event loop: the one goroutine that owns the core,
+// its timer and the handling of events.
+
+import (
+	"context"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/registrar"
+)
+
+func (d *Daemon) now() int64 { return int64(time.Since(d.start)) + 1 }
+
+// Run is the event loop. It returns when ctx is done, after the final CSP
+// report, with every socket closed. hup triggers a log file reopen.
+func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
+	d.readers.Add(2)
+	go d.readSCTP(d.asap, registrar.SocketASAP)
+	go d.readSCTP(d.enrp, registrar.SocketENRP)
+	if d.enrpIn != nil {
+		d.readers.Add(1)
+		go d.readMulticast()
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var statsC <-chan time.Time
+	if d.table != nil && d.statsInterval > 0 {
+		// RSPLIB's statistics timer starts at 0: the first line comes at
+		// once.
+		st := time.NewTimer(0)
+		defer st.Stop()
+		statsC = st.C
+		d.statsTimer = st
+	}
+	var armed deadline
+	for {
+		armed = d.armTimer(timer, armed)
+		select {
+		case ev := <-d.events:
+			// One clock reading for the batch: the events were queued
+			// by then, and a reading is a system call on some machines.
+			now := d.now()
+			d.handle(now, ev)
+			// Drain what is already queued before looking at the timer again.
+			for i := 0; i < 64; i++ {
+				select {
+				case ev := <-d.events:
+					d.handle(now, ev)
+					continue
+				default:
+				}
+				break
+			}
+		case <-timer.C:
+			armed = deadline{}
+			now := d.now()
+			if d.measure && d.deadline != 0 {
+				d.timerLateness.Observe(time.Duration(now - d.deadline))
+			}
+			d.execute(now, d.core.HandleTimers(now))
+		case <-statsC:
+			d.writeStats()
+			d.statsTimer.Reset(d.statsInterval)
+		case req := <-d.metricsReq:
+			req.Reply(d.snapshot())
+		case <-hup:
+			if err := d.log.Reopen(); err != nil {
+				d.log.Errorf("Unable to reopen the log file: %v", err)
+			} else {
+				d.log.Notef("Log file reopened (SIGHUP), log level is %d.", d.log.Level())
+			}
+		case <-ctx.Done():
+			d.shutdown()
+			return nil
+		}
+		if d.averages != nil {
+			s := d.sample()
+			d.averages.Update(time.Now(), &s)
+		}
+	}
+}
+
+// timerSlack is how late the loop lets its timer fire, so that timers that
+// fall due close together (the keep-alives of many PEs) are handled in one
+// wake-up instead of one each: a wake-up costs far more than a timer
+// (make bench: a third of the CPU for keep-alives spread over time).
+const timerSlack = 10 * time.Millisecond
+
+// deadline is what the loop's timer is armed for: the core's next deadline
+// (ok false: none, the timer then waits an hour).
+type deadline struct {
+	set, ok bool
+	at      int64
+}
+
+// armTimer arms t for the core's next deadline unless it is armed for it
+// already: most events leave the earliest deadline as it was (a PE's new
+// keep-alive timer comes after the ones running), and re-arming costs clock
+// readings.
+func (d *Daemon) armTimer(t *time.Timer, armed deadline) deadline {
+	at, ok := d.core.NextDeadline()
+	next := deadline{set: true, ok: ok, at: at}
+	if !ok {
+		next.at = 0
+	}
+	if next == armed {
+		return armed
+	}
+	wait := time.Hour
+	d.deadline = 0
+	if ok {
+		d.deadline = at
+		wait = time.Duration(at-d.now()) + timerSlack
+		if wait < 0 {
+			wait = 0
+		}
+	}
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(wait)
+	return next
+}
+
+func (d *Daemon) handle(now int64, ev event) {
+	if d.measure {
+		// The batch's time can be earlier than a reader's stamp of an
+		// event drained later; measuring reads the clock itself.
+		d.eventLatency.Observe(time.Duration(d.now() - ev.at))
+	}
+	switch ev.kind {
+	case evMessage:
+		d.execute(now, d.core.HandleMessage(now, ev.sock, ev.assoc, ev.ppid, *ev.data, &ev.info))
+		d.putBuf(ev.data)
+	case evMulticast:
+		d.execute(now, d.core.HandleMulticast(now, *ev.data, ev.from))
+		d.putBuf(ev.data)
+	case evAssoc:
+		if d.measure {
+			d.trackAssoc(ev)
+		}
+		d.execute(now, d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
+	}
+}
+
+// trackAssoc keeps the set of open associations for the metrics.
+func (d *Daemon) trackAssoc(ev event) {
+	set := d.assocs[0]
+	if ev.sock == registrar.SocketENRP {
+		set = d.assocs[1]
+	}
+	switch ev.assocEvent {
+	case registrar.AssocUp, registrar.AssocRestart:
+		set[ev.assoc] = struct{}{}
+	case registrar.AssocCommLost, registrar.AssocShutdownComplete, registrar.AssocCantStart:
+		delete(set, ev.assoc)
+	}
+}

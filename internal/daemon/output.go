@@ -1,0 +1,110 @@
+package daemon
+
+// This file holds the output side: carrying out the core's actions.
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/csp"
+	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/registrar"
+	"github.com/rserpool/rspregistrar/internal/sctp"
+	"github.com/rserpool/rspregistrar/internal/wire"
+)
+
+// execute carries out the core's actions, produced at time now.
+func (d *Daemon) execute(now int64, acts []registrar.Action) {
+	at := d.start.Add(time.Duration(now))
+	for i := range acts {
+		a := &acts[i]
+		switch a.Kind {
+		case registrar.ActSend:
+			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
+				d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
+				if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
+					// RSPLIB aborts an association it cannot answer on.
+					_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock, at)
+				}
+			}
+		case registrar.ActSendTo:
+			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
+				key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
+				level := logging.LevelWarning
+				if d.sendErrorLogged[key] {
+					level = logging.LevelVerbose1
+				}
+				d.sendErrorLogged[key] = true
+				d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
+			}
+		case registrar.ActAbort:
+			_ = d.out[a.Sock].send(a, a.Sock, at)
+		case registrar.ActMulticastASAP:
+			if d.asapAnnounce != nil {
+				if _, err := d.asapAnnounce.Send(a.Data); err != nil {
+					d.log.Warningf("Unable to send announce: %v", err)
+				}
+			}
+		case registrar.ActMulticastENRP:
+			if d.enrpAnnounce != nil {
+				if _, err := d.enrpAnnounce.Send(a.Data); err != nil {
+					d.log.Warningf("Sending Presence via multicast failed: %v", err)
+				}
+			}
+		case registrar.ActRejoin:
+			d.rejoin()
+		case registrar.ActCSP:
+			d.sendCSP(a.CSP, false)
+		}
+	}
+}
+
+func (d *Daemon) rejoin() {
+	if d.enrpIn == nil {
+		return
+	}
+	n, err := d.enrpIn.Rejoin()
+	if n == 0 {
+		if !d.lastRejoinWarn || d.log.Enabled(logging.LevelVerbose1) {
+			d.log.Warningf("Unable to join multicast group %v. Registrar will probably be unable to detect peers! (%v)", d.cfg.ENRPAnnounce.Group, err)
+		}
+		d.lastRejoinWarn = true
+		return
+	}
+	d.lastRejoinWarn = false
+}
+
+// asapLocalAddrs are the ASAP socket's addresses for the CSP location,
+// read at every report as RSPLIB does, so that a wildcard socket shows the
+// interfaces of the moment.
+func (d *Daemon) asapLocalAddrs() []netip.AddrPort {
+	addrs, err := d.asap.LocalAddrs()
+	if err != nil {
+		return nil
+	}
+	return addrs
+}
+
+func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
+	if d.reporter == nil {
+		return
+	}
+	var r csp.Report
+	if final {
+		r = d.reporter.BuildFinal(time.Now())
+	} else {
+		d.log.Logf(logging.LevelVerbose4, "Sending a Component Status Protocol report...")
+		r = d.reporter.Build(time.Now(), csp.Snapshot{PoolElements: st.PEs, OwnedPoolElements: st.OwnedPEs,
+			Pools: st.Pools, Peers: st.Peers, Location: csp.Location(d.host, d.asapLocalAddrs())})
+	}
+	if err := d.reporter.Send(&r); err != nil {
+		if !d.cspWarned {
+			d.log.Warningf("Unable to send CSP report: %v", err)
+		}
+		d.cspWarned = true
+		return
+	}
+	d.cspWarned = false
+}
