@@ -46,41 +46,54 @@ func (d *Daemon) putBuf(p *[]byte) {
 // readSCTP is the reader goroutine of one SCTP socket.
 func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
 	defer d.readers.Done()
-	var m sctp.Message
+	ms := make([]sctp.Message, readBatch)
 	cache := newAssocCache()
 	for {
-		err := s.Read(&m)
+		n, err := s.ReadBatch(ms)
+		for i := range ms[:n] {
+			if !d.input(s, which, &ms[i], cache) {
+				return
+			}
+		}
 		if errors.Is(err, sctp.ErrClosed) {
 			return
 		}
 		if err != nil {
 			d.log.Warningf("Unable to read from registrar socket: %v", err)
 			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		if m.Notification != nil {
-			cache.forget(m.Notification)
-			if ev, ok := assocEvent(m.Notification); ok {
-				if !d.deliver(event{kind: evAssoc, at: d.stamp(), sock: which,
-					assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev}) {
-					return
-				}
-			}
-			continue
-		}
-		if m.Truncated {
-			d.log.Warningf("Dropping a message of more than %d bytes from assoc %d", len(m.Data), m.Info.Assoc)
-			continue
-		}
-		ev := event{kind: evMessage, at: d.stamp(), sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
-			data: d.getBuf(m.Data)}
-		if needsAssocInfo(m.Info.PPID, m.Data) {
-			ev.info = cache.info(s, m.Info.Assoc, needsSRTT(m.Info.PPID, m.Data))
-		}
-		if !d.deliver(ev) {
-			return
 		}
 	}
+}
+
+// readBatch is how many messages a reader takes from its socket with one
+// system call.
+const readBatch = 32
+
+// input hands one message or notification read from s to the loop; false
+// once the loop has stopped.
+func (d *Daemon) input(s *sctp.Socket, which registrar.Socket, m *sctp.Message, cache *assocCache) bool {
+	if m.Err != nil {
+		d.log.Warningf("Unable to read from registrar socket: %v", m.Err)
+		return true
+	}
+	if m.Notification != nil {
+		cache.forget(m.Notification)
+		if ev, ok := assocEvent(m.Notification); ok {
+			return d.deliver(event{kind: evAssoc, at: d.stamp(), sock: which,
+				assoc: registrar.AssocID(m.Notification.Association()), assocEvent: ev})
+		}
+		return true
+	}
+	if m.Truncated {
+		d.log.Warningf("Dropping a message of more than %d bytes from assoc %d", len(m.Data), m.Info.Assoc)
+		return true
+	}
+	ev := event{kind: evMessage, at: d.stamp(), sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
+		data: d.getBuf(m.Data)}
+	if needsAssocInfo(m.Info.PPID, m.Data) {
+		ev.info = cache.info(s, m.Info.Assoc, needsSRTT(m.Info.PPID, m.Data))
+	}
+	return d.deliver(ev)
 }
 
 // needsAssocInfo tells which messages the core needs the association's

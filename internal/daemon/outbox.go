@@ -16,6 +16,7 @@ import (
 type socketWriter interface {
 	Send(assoc sctp.AssocID, b []byte, info sctp.SendInfo) error
 	SendToAddrs(addrs []netip.Addr, port uint16, b []byte, info sctp.SendInfo) error
+	SendBatch(ms []sctp.Outgoing) (int, error)
 	Abort(assoc sctp.AssocID, reason []byte) error
 	SetWriteDeadline(t time.Time) error
 }
@@ -45,6 +46,8 @@ type outbox struct {
 	wake    chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
+
+	batch []sctp.Outgoing // sendBatch's scratch, loop goroutine only
 }
 
 type outItem struct {
@@ -100,6 +103,11 @@ func (o *outbox) send(a *registrar.Action, sock registrar.Socket, now time.Time)
 			return err
 		}
 	}
+	return o.enqueue(a, sock, now)
+}
+
+// enqueue queues a for the writer goroutine.
+func (o *outbox) enqueue(a *registrar.Action, sock registrar.Socket, now time.Time) error {
 	it := outItem{kind: a.Kind, sock: sock, assoc: sctp.AssocID(a.Assoc), ppid: a.PPID,
 		data: append([]byte(nil), a.Data...), deadline: now.Add(o.maxWait)}
 	if a.To != nil {
@@ -118,6 +126,47 @@ func (o *outbox) send(a *registrar.Action, sock registrar.Socket, now time.Time)
 	default:
 	}
 	return nil
+}
+
+// sendBatch sends acts (ActSend and ActSendTo of one socket, produced at
+// now) in order with as few system calls as the socket allows; what finds
+// the send buffer full is queued as by send. failed is called for each
+// message that could not be sent, in order, before the next is tried.
+func (o *outbox) sendBatch(acts []registrar.Action, sock registrar.Socket, now time.Time, failed func(a *registrar.Action, err error)) {
+	o.mu.Lock()
+	waiting := len(o.queue) > 0
+	o.mu.Unlock()
+	for len(acts) > 0 {
+		if waiting {
+			for i := range acts {
+				if err := o.enqueue(&acts[i], sock, now); err != nil {
+					failed(&acts[i], err)
+				}
+			}
+			return
+		}
+		o.batch = o.batch[:0]
+		for i := range acts {
+			a := &acts[i]
+			m := sctp.Outgoing{Assoc: sctp.AssocID(a.Assoc), Data: a.Data, Info: sctp.SendInfo{PPID: a.PPID, NoWait: true}}
+			if a.Kind == registrar.ActSendTo {
+				m.Assoc, m.To, m.Port = 0, a.To.Addrs, a.To.Port
+			}
+			o.batch = append(o.batch, m)
+		}
+		n, err := o.s.SendBatch(o.batch)
+		clear(o.batch) // let go of the core's buffers
+		if err == nil {
+			return
+		}
+		acts = acts[n:]
+		if errors.Is(err, sctp.ErrWouldBlock) {
+			waiting = true // the rest waits for the writer
+			continue
+		}
+		failed(&acts[0], err)
+		acts = acts[1:]
+	}
 }
 
 func (o *outbox) direct(a *registrar.Action) error {

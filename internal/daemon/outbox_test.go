@@ -63,6 +63,21 @@ func (w *fakeWriter) SendToAddrs(addrs []netip.Addr, port uint16, b []byte, info
 	return w.put(info.NoWait, fmt.Sprintf("sendto %v:%d %s", addrs[0], port, b))
 }
 
+func (w *fakeWriter) SendBatch(ms []sctp.Outgoing) (int, error) {
+	for i, m := range ms {
+		var err error
+		if m.Assoc != 0 {
+			err = w.Send(m.Assoc, m.Data, sctp.SendInfo{PPID: m.Info.PPID, NoWait: true})
+		} else {
+			err = w.SendToAddrs(m.To, m.Port, m.Data, sctp.SendInfo{PPID: m.Info.PPID, NoWait: true})
+		}
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(ms), nil
+}
+
 func (w *fakeWriter) Abort(assoc sctp.AssocID, _ []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

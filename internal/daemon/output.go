@@ -15,30 +15,24 @@ import (
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
-// execute carries out the core's actions, produced at time now.
+// execute carries out the core's actions, produced at time now. Runs of
+// sends on one socket (a keep-alive round, the answers to a batch of
+// requests) go out together.
 func (d *Daemon) execute(now int64, acts []registrar.Action) {
 	at := d.start.Add(time.Duration(now))
-	for i := range acts {
+	for i := 0; i < len(acts); {
 		a := &acts[i]
+		if a.Kind == registrar.ActSend || a.Kind == registrar.ActSendTo {
+			j := i + 1
+			for j < len(acts) && (acts[j].Kind == registrar.ActSend || acts[j].Kind == registrar.ActSendTo) && acts[j].Sock == a.Sock {
+				j++
+			}
+			d.out[a.Sock].sendBatch(acts[i:j], a.Sock, at, func(a *registrar.Action, err error) { d.sendFailed(a, at, err) })
+			i = j
+			continue
+		}
+		i++
 		switch a.Kind {
-		case registrar.ActSend:
-			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
-				d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
-				if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
-					// RSPLIB aborts an association it cannot answer on.
-					_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock, at)
-				}
-			}
-		case registrar.ActSendTo:
-			if err := d.out[a.Sock].send(a, a.Sock, at); err != nil {
-				key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
-				level := logging.LevelWarning
-				if d.sendErrorLogged[key] {
-					level = logging.LevelVerbose1
-				}
-				d.sendErrorLogged[key] = true
-				d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
-			}
 		case registrar.ActAbort:
 			_ = d.out[a.Sock].send(a, a.Sock, at)
 		case registrar.ActMulticastASAP:
@@ -59,6 +53,25 @@ func (d *Daemon) execute(now int64, acts []registrar.Action) {
 			d.sendCSP(a.CSP, false)
 		}
 	}
+}
+
+// sendFailed reports a send that failed at once (or found the queue full).
+func (d *Daemon) sendFailed(a *registrar.Action, at time.Time, err error) {
+	if a.Kind == registrar.ActSend {
+		d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
+		if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
+			// RSPLIB aborts an association it cannot answer on.
+			_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock, at)
+		}
+		return
+	}
+	key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)
+	level := logging.LevelWarning
+	if d.sendErrorLogged[key] {
+		level = logging.LevelVerbose1
+	}
+	d.sendErrorLogged[key] = true
+	d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
 }
 
 func (d *Daemon) rejoin() {

@@ -26,6 +26,8 @@ type conn struct {
 	to     netip.AddrPort
 	assoc  atomic.Int32 // association to the registrar, 0 before the first send
 	lost   atomic.Uint64
+	// lastLoss describes how the last lost association ended.
+	lastLoss atomic.Pointer[string]
 
 	// slots is the window: a send puts a token in, an answer takes one out.
 	slots chan struct{}
@@ -34,12 +36,13 @@ type conn struct {
 	pending []pending // FIFO of requests in flight, head at pending[0]
 	t       tally     // this phase's count, guarded by mu
 
-	// keepAlive, if set, handles an Endpoint Keep Alive that arrived on
-	// association assoc (the reader's scratch buffer is passed for the
-	// answer).
-	keepAlive func(c *conn, assoc sctp.AssocID, m *wire.EndpointKeepAlive, buf []byte) []byte
+	// keepAlive, if set, handles an Endpoint Keep Alive and appends its
+	// answer to buf, which the reader sends back on the association the
+	// keep-alive came over.
+	keepAlive func(c *conn, m *wire.EndpointKeepAlive, buf []byte) []byte
 	readers   sync.WaitGroup
 	readErrs  atomic.Uint64
+	ackFailed atomic.Uint64
 	other     atomic.Uint64 // unexpected messages
 }
 
@@ -179,53 +182,85 @@ const causeAssocLost = 0xffff
 
 func (c *conn) read() {
 	defer c.readers.Done()
-	var m sctp.Message
+	ms := make([]sctp.Message, 32)
+	var acks []sctp.Outgoing
 	var buf []byte
 	opts := wire.DecodeOptions{KeepAllAddresses: true}
 	for {
-		err := c.s.Read(&m)
+		n, err := c.s.ReadBatch(ms)
+		acks, buf = acks[:0], buf[:0]
+		for i := range ms[:n] {
+			m := &ms[i]
+			if m.Notification != nil || m.Err != nil {
+				if ac, ok := m.Notification.(sctp.AssocChange); ok && ac.Ended() {
+					if c.assoc.CompareAndSwap(int32(ac.Assoc), 0) {
+						c.lost.Add(1)
+						why := fmt.Sprintf("assoc %d on %v: %v, error %d, info %x", ac.Assoc, c.local, ac.State, ac.Error, ac.Info)
+						c.lastLoss.Store(&why)
+						c.abandon()
+					}
+				}
+				continue
+			}
+			if m.Info.PPID != wire.PPIDASAP || len(m.Data) == 0 {
+				c.other.Add(1)
+				continue
+			}
+			msg, err := wire.DecodeASAP(m.Data, opts)
+			if err != nil {
+				// An undecodable answer still answers the oldest request.
+				c.answer(m.Data[0], 0, false, 0)
+				continue
+			}
+			switch msg := msg.(type) {
+			case *wire.RegistrationResponse:
+				c.answer(wire.ASAPRegistrationResponse, msg.ID, msg.Error.Cause == 0, uint16(msg.Error.Cause))
+			case *wire.DeregistrationResponse:
+				c.answer(wire.ASAPDeregistrationResponse, msg.ID, msg.Error.Cause == 0, uint16(msg.Error.Cause))
+			case *wire.HandleResolutionResponse:
+				c.answer(wire.ASAPHandleResolutionResponse, 0, msg.Error.Cause == 0 && len(msg.PEs) > 0, uint16(msg.Error.Cause))
+			case *wire.EndpointKeepAlive:
+				if c.keepAlive != nil {
+					start := len(buf)
+					buf = c.keepAlive(c, msg, buf)
+					acks = append(acks, sctp.Outgoing{Assoc: m.Info.Assoc, Data: buf[start:len(buf):len(buf)], Info: sctp.SendInfo{PPID: wire.PPIDASAP}})
+				}
+			case *wire.ASAPErrorMessage:
+				c.answer(wire.ASAPError, 0, false, uint16(msg.Error.Cause))
+			default:
+				c.other.Add(1)
+			}
+		}
+		if len(acks) > 0 {
+			c.sendAcks(acks)
+		}
 		if errors.Is(err, sctp.ErrClosed) {
 			return
 		}
 		if err != nil {
 			c.readErrs.Add(1)
 			time.Sleep(10 * time.Millisecond)
-			continue
 		}
-		if m.Notification != nil {
-			if ac, ok := m.Notification.(sctp.AssocChange); ok && ac.Ended() {
-				if c.assoc.CompareAndSwap(int32(ac.Assoc), 0) {
-					c.lost.Add(1)
-					c.abandon()
-				}
+	}
+}
+
+// sendAcks sends the keep-alive acknowledgements of one read batch, waiting
+// for buffer space as a PE would.
+func (c *conn) sendAcks(acks []sctp.Outgoing) {
+	for len(acks) > 0 {
+		n, err := c.s.SendBatch(acks)
+		acks = acks[n:]
+		switch {
+		case err == nil:
+		case errors.Is(err, sctp.ErrWouldBlock):
+			// Send the first blocking, so that the poller waits for room.
+			if c.s.Send(acks[0].Assoc, acks[0].Data, acks[0].Info) != nil {
+				c.ackFailed.Add(1)
 			}
-			continue
-		}
-		if m.Info.PPID != wire.PPIDASAP || len(m.Data) == 0 {
-			c.other.Add(1)
-			continue
-		}
-		msg, err := wire.DecodeASAP(m.Data, opts)
-		if err != nil {
-			// An undecodable answer still answers the oldest request.
-			c.answer(m.Data[0], 0, false, 0)
-			continue
-		}
-		switch msg := msg.(type) {
-		case *wire.RegistrationResponse:
-			c.answer(wire.ASAPRegistrationResponse, msg.ID, msg.Error.Cause == 0, uint16(msg.Error.Cause))
-		case *wire.DeregistrationResponse:
-			c.answer(wire.ASAPDeregistrationResponse, msg.ID, msg.Error.Cause == 0, uint16(msg.Error.Cause))
-		case *wire.HandleResolutionResponse:
-			c.answer(wire.ASAPHandleResolutionResponse, 0, msg.Error.Cause == 0 && len(msg.PEs) > 0, uint16(msg.Error.Cause))
-		case *wire.EndpointKeepAlive:
-			if c.keepAlive != nil {
-				buf = c.keepAlive(c, m.Info.Assoc, msg, buf)
-			}
-		case *wire.ASAPErrorMessage:
-			c.answer(wire.ASAPError, 0, false, uint16(msg.Error.Cause))
+			acks = acks[1:]
 		default:
-			c.other.Add(1)
+			c.ackFailed.Add(1)
+			acks = acks[1:]
 		}
 	}
 }

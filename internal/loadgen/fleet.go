@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rserpool/rspregistrar/internal/rserpool"
-	"github.com/rserpool/rspregistrar/internal/sctp"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
@@ -74,12 +73,12 @@ type Fleet struct {
 	handles []rserpool.PoolHandle
 	conns   []*conn
 
-	kaReceived, kaAckFailed atomic.Uint64
-	homeSeen                []atomic.Bool
-	homeCount               atomic.Int64
-	homeFirst, homeLast     atomic.Int64 // UnixNano
-	homeServer              atomic.Uint32
-	homeServers             atomic.Uint32 // 1 if all home keep-alives came from one server
+	kaReceived          atomic.Uint64
+	homeSeen            []atomic.Bool
+	homeCount           atomic.Int64
+	homeFirst, homeLast atomic.Int64 // UnixNano
+	homeServer          atomic.Uint32
+	homeServers         atomic.Uint32 // 1 if all home keep-alives came from one server
 }
 
 // NewFleet opens the fleet's sockets (no association yet).
@@ -174,17 +173,14 @@ func (f *Fleet) Deregister(ctx context.Context) (*Result, error) {
 	})
 }
 
-// keepAlive acknowledges a keep-alive on the association it came over, as
-// RSPLIB's PE does; one with the home flag makes the sender the PE's home.
-func (f *Fleet) keepAlive(c *conn, assoc sctp.AssocID, m *wire.EndpointKeepAlive, buf []byte) []byte {
+// keepAlive appends the acknowledgement of a keep-alive to buf, for the
+// association it came over, as RSPLIB's PE answers; one with the home flag
+// makes the sender the PE's home.
+func (f *Fleet) keepAlive(c *conn, m *wire.EndpointKeepAlive, buf []byte) []byte {
 	f.kaReceived.Add(1)
 	ack := wire.EndpointKeepAliveAck{Handle: m.Handle, ID: m.ID}
-	buf, err := ack.AppendTo(buf[:0])
-	if err == nil {
-		err = c.s.Send(assoc, buf, sctp.SendInfo{PPID: wire.PPIDASAP})
-	}
-	if err != nil {
-		f.kaAckFailed.Add(1)
+	if out, err := ack.AppendTo(buf); err == nil {
+		buf = out
 	}
 	if !m.Home {
 		return buf
@@ -220,15 +216,21 @@ type KeepAliveStats struct {
 	// Unexpected counts answers that matched no request and messages of
 	// other types.
 	Unexpected uint64
+	// LastLoss says how the last lost association ended, if one did.
+	LastLoss string
 }
 
 // KeepAlives returns the keep-alive counters.
 func (f *Fleet) KeepAlives() KeepAliveStats {
-	s := KeepAliveStats{Received: f.kaReceived.Load(), AckFailed: f.kaAckFailed.Load()}
+	s := KeepAliveStats{Received: f.kaReceived.Load()}
 	for _, c := range f.conns {
 		s.Lost += c.lost.Load()
 		s.Unexpected += c.other.Load()
 		s.ReadErrors += c.readErrs.Load()
+		s.AckFailed += c.ackFailed.Load()
+		if why := c.lastLoss.Load(); why != nil {
+			s.LastLoss = *why
+		}
 	}
 	return s
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -113,4 +116,97 @@ func TestSandboxFleetTakeover(t *testing.T) {
 	if to.Count != pes || to.Server != 0x0b0b0b0b || to.Last.Before(to.First) {
 		t.Fatalf("takeover %+v", to)
 	}
+}
+
+// 10,000 PEs on 10 associations at RSPLIB's default keep-alive timers (5 s
+// interval, 5 s timeout: 2,000 Keep-Alives a second) are held for a minute;
+// then RSPLIB's hsdump pages through the whole handlespace while the
+// keep-alives go on. It must list every PE exactly once, and no association
+// may end before, during or after the dump.
+func TestSandboxDumpUnderKeepAlives(t *testing.T) {
+	sandboxtest.Require(t)
+	const port, pes = 4620, 10000
+	hold := 60 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("RSPREG_DUMP_HOLD")); err == nil {
+		hold = d
+	}
+	reg := startRegistrar(t, port, "-loglevel=4")
+	cfg := fleetConfig(port, pes)
+	cfg.Assocs, cfg.Window, cfg.Life = 10, 16, 300000
+	f, err := NewFleet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := f.Register(ctx)
+	expectAll(t, "registration", r, err, pes)
+	checkKeepAlives := func(when string) {
+		t.Helper()
+		ka := f.KeepAlives()
+		t.Logf("%s: %+v", when, ka)
+		if ka.Lost != 0 || ka.AckFailed != 0 || ka.ReadErrors != 0 || ka.Unexpected != 0 {
+			t.Fatalf("%s: keep-alives %+v: an association ended or something unexpected came", when, ka)
+		}
+	}
+	for end := time.Now().Add(hold); time.Now().Before(end); {
+		r0, s0 := cpuTicks(t, reg.Pid()), cpuTicks(t, os.Getpid())
+		ka0 := f.KeepAlives().Received
+		time.Sleep(5 * time.Second)
+		r1, s1 := cpuTicks(t, reg.Pid()), cpuTicks(t, os.Getpid())
+		t.Logf("5 s: %d keep-alives; CPU registrar %v, fleet %v", f.KeepAlives().Received-ka0, r1.sub(r0), s1.sub(s0))
+	}
+	checkKeepAlives("before the dump")
+	before := f.KeepAlives().Received
+	if before < uint64(pes)*uint64(hold/(5*time.Second)-1) {
+		t.Fatalf("only %d keep-alives in %v for %d PEs at a 5 s interval", before, hold, pes)
+	}
+	start := time.Now()
+	t.Logf("hsdump starts at %v", start)
+	d := sandboxtest.HSDumpWithin(t, fmt.Sprintf("198.18.0.1:%d", port+1), 4*time.Minute)
+	took := time.Since(start)
+	checkKeepAlives("after the dump")
+	seen := map[uint32]bool{}
+	for _, pool := range d.Pools {
+		for _, pe := range pool {
+			if seen[pe.ID] {
+				t.Errorf("PE $%08x listed twice", pe.ID)
+			}
+			seen[pe.ID] = true
+		}
+	}
+	for k := range pes {
+		if id := uint32(cfg.FirstID) + uint32(k); !seen[id] {
+			t.Errorf("PE $%08x missing from the dump", id)
+			if t.Failed() && len(seen) < pes-10 {
+				break
+			}
+		}
+	}
+	t.Logf("hsdump listed %d PEs in %v; %d keep-alives during it", len(seen), took, f.KeepAlives().Received-before)
+	if len(seen) != pes {
+		t.Fatalf("hsdump listed %d distinct PEs, want %d", len(seen), pes)
+	}
+	time.Sleep(10 * time.Second)
+	checkKeepAlives("10 s after the dump")
+}
+
+type ticks struct{ user, sys int }
+
+func (a ticks) sub(b ticks) string {
+	return fmt.Sprintf("user %d%% sys %d%%", (a.user-b.user)/5, (a.sys-b.sys)/5)
+}
+
+// cpuTicks reads a process's user and system CPU time in clock ticks.
+func cpuTicks(t *testing.T, pid int) ticks {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.Atoi(f[11])
+	sy, _ := strconv.Atoi(f[12])
+	return ticks{u, sy}
 }

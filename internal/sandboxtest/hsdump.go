@@ -46,11 +46,19 @@ var (
 // its index section.
 func HSDump(t testing.TB, enrp string) *Dump {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return HSDumpWithin(t, enrp, 30*time.Second)
+}
+
+// HSDumpWithin is HSDump with a time limit other than 30 s, for large
+// handlespaces.
+func HSDumpWithin(t testing.TB, enrp string, limit time.Duration) *Dump {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, Program(t, "hsdump"), enrp).CombinedOutput()
 	if err != nil {
-		t.Fatalf("hsdump %s: %v\n%s", enrp, err, out)
+		tail := out[max(0, len(out)-4000):]
+		t.Fatalf("hsdump %s: %v\n...%s", enrp, err, tail)
 	}
 	return ParseDump(string(out))
 }

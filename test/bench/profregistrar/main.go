@@ -70,6 +70,8 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// rspbench and the tests wait for rspregistrar's start line.
+	log.Notef("Registrar started. Going into initialization phase...")
 	if err := d.Run(ctx, nil); err != nil {
 		return err
 	}
