@@ -130,7 +130,7 @@ func TestSandboxDumpUnderKeepAlives(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("RSPREG_DUMP_HOLD")); err == nil {
 		hold = d
 	}
-	reg := startRegistrar(t, port, "-loglevel=4")
+	reg := startRegistrar(t, port)
 	cfg := fleetConfig(port, pes)
 	cfg.Assocs, cfg.Window, cfg.Life = 10, 16, 300000
 	f, err := NewFleet(cfg)

@@ -303,6 +303,13 @@ func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.Handle
 		c.send(SocketENRP, assoc, resp)
 		return
 	}
+	if p.Timer == enrp.TimerMaxTimeLastHeard || p.Timer == enrp.TimerMaxTimeNoResponse {
+		// A request is a sign of life. RSPLIB waits for a Presence only,
+		// so a requester paging for longer than the peer timeouts (hsdump
+		// under load sends one Presence per page; a joining peer less)
+		// was dropped half-way and its next request rejected.
+		p.SetTimer(enrp.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+	}
 	if p.Paging != nil && p.Paging.OwnOnly != m.OwnChildrenOnly {
 		p.Paging = nil // a different kind of request starts from the beginning
 	}

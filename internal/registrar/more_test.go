@@ -2,6 +2,7 @@ package registrar_test
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -204,5 +205,70 @@ func TestTakeoverSuggestion(t *testing.T) {
 	n.RunFor(time.Second)
 	if pe := a.Core.Handlespace().Find("P", 1); pe == nil || pe.Home() != 0xF0 {
 		t.Fatalf("A sees the PE homed at %v", pe)
+	}
+}
+
+// A requester that pages slowly (RSPLIB's hsdump under load, a joining peer
+// far away) sends Presence once and then only Handle Table Requests: the
+// dump takes longer than the peer timeouts (5 + 5 s), yet the registrar
+// keeps it as a peer, keeps its position and serves every PE exactly once.
+func TestSlowDumpKeepsRequester(t *testing.T) {
+	n := simnet.New(7)
+	cfg := registrar.DefaultConfig()
+	cfg.ID = 0x100
+	cfg.MaxElementsPerHTRequest = 5
+	r := n.AddRegistrar(cfg)
+	pe := n.AddClient(r)
+	const pes = 20
+	for i := 1; i <= pes; i++ {
+		pe.Register("P", rserpool.PEID(i), rr)
+	}
+	n.RunFor(6 * time.Second)
+	const dumper, assoc = rserpool.RegistrarID(0x999), registrar.AssocID(77)
+	addr := netip.MustParseAddr("198.18.0.9")
+	info := &registrar.AssocInfo{OK: true, Addrs: []netip.Addr{addr}, Port: 9999}
+	send := func(m interface{ AppendTo([]byte) ([]byte, error) }) []registrar.Action {
+		t.Helper()
+		b, err := m.AppendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Core.HandleMessage(n.Now, registrar.SocketENRP, assoc, wire.PPIDENRP, b, info)
+	}
+	send(&wire.Presence{Sender: dumper, Info: wire.ServerInfo{ID: dumper,
+		Transport: rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: 9999, Addrs: []netip.Addr{addr}}}})
+	seen := map[rserpool.PEID]int{}
+	for page := 0; ; page++ {
+		if page > 10 {
+			t.Fatal("the dump does not end")
+		}
+		n.RunFor(6 * time.Second) // more than either peer timeout
+		var resp *wire.HandleTableResponse
+		for _, a := range send(&wire.HandleTableRequest{Sender: dumper}) {
+			if a.Kind != registrar.ActSend || a.Assoc != assoc {
+				continue
+			}
+			if m, err := wire.Decode(a.PPID, a.Data, wire.DecodeOptions{}); err == nil {
+				if hr, ok := m.(*wire.HandleTableResponse); ok {
+					resp = hr
+				}
+			}
+		}
+		if resp == nil || resp.Reject {
+			t.Fatalf("page %d: response %+v", page, resp)
+		}
+		for _, g := range resp.Pools {
+			for _, e := range g.PEs {
+				seen[e.ID]++
+			}
+		}
+		if !resp.MoreToSend {
+			break
+		}
+	}
+	for i := 1; i <= pes; i++ {
+		if seen[rserpool.PEID(i)] != 1 {
+			t.Errorf("PE %d listed %d times", i, seen[rserpool.PEID(i)])
+		}
 	}
 }
