@@ -21,9 +21,11 @@
 // Keep-alives are sent by the registrar every -ka interval (default 300 s,
 // RSPLIB's maximum, so that they do not mix with the timed phases); the PEs
 // acknowledge every one. A second, shorter run (-karun) registers -kapes PEs
-// (at most 5000 by default) at a registrar with RSPLIB's default 5 s
+// (at most 10000 by default) at a registrar with RSPLIB's default 5 s
 // keep-alive interval and measures how many keep-alives it manages a second
-// and the CPU time it needs for them.
+// and the CPU time it needs for them; then, with the keep-alives still
+// going, RSPLIB's hsdump lists the handlespace over ENRP, timed, and the PEs
+// it lists and the PE associations lost are counted.
 //
 // A failed phase ends that implementation's run (noted below the table) and
 // makes the exit status 1; anomalies (rejected requests, PEs not told of a
@@ -37,6 +39,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
@@ -45,6 +48,7 @@ import (
 
 	"github.com/rserpool/rspregistrar/internal/loadgen"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
 )
 
 type options struct {
@@ -103,7 +107,7 @@ func main() {
 	flag.DurationVar(&o.rest, "rest", 5*time.Second, "rest before the RSS and idle CPU are read")
 	flag.DurationVar(&o.ka, "ka", 300*time.Second, "keep-alive transmission interval of the main run")
 	flag.DurationVar(&o.kaRun, "karun", 10*time.Second, "length of the keep-alive run (0: no keep-alive run)")
-	flag.IntVar(&o.kaPEs, "kapes", 0, "PEs of the keep-alive run (0: -pes, at most 5000: 1000 keep-alives a second)")
+	flag.IntVar(&o.kaPEs, "kapes", 0, "PEs of the keep-alive run (0: -pes, at most 10000: 2000 keep-alives a second)")
 	flag.BoolVar(&o.enrp, "enrp", true, "measure ENRP synchronisation and takeover")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit of each phase")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the reports as JSON to this file")
@@ -118,7 +122,7 @@ func main() {
 		os.Exit(2)
 	}
 	if o.kaPEs == 0 {
-		o.kaPEs = min(o.pes, 5000)
+		o.kaPEs = min(o.pes, 10000)
 	}
 	o.registrarA = netip.MustParseAddr("198.18.0.1")
 	for _, a := range []string{"198.18.0.2", "198.18.0.3", "198.18.0.4"} {
@@ -532,9 +536,46 @@ func (b *bench) runKeepAlive() error {
 	if kas > 0 {
 		b.r.add("ka.cpuper", "keep-alives: registrar CPU per keep-alive and ack", "µs", true, float64((u1.CPU-u0.CPU).Microseconds())/float64(kas))
 	}
-	if k1.Lost > 0 {
-		b.r.note("keep-alive run: %d PE associations lost", k1.Lost)
+	b.dumpUnderKeepAlives(cfg, fleet, k1)
+	k2 := fleet.KeepAlives()
+	if k2.Lost > 0 {
+		b.r.note("keep-alive run: %d PE associations lost (%d before the dump)", k2.Lost, k1.Lost)
 	}
+	b.r.add("ka.lost", "keep-alive run and dump: PE associations lost", "", true, float64(k2.Lost))
 	b.expectPEs(idA, cfg.PEs, "keep-alive run")
 	return nil
 }
+
+// dumpUnderKeepAlives runs RSPLIB's hsdump against A's ENRP port while the
+// keep-alives go on and notes how long it took and how many distinct PEs it
+// listed (hsdump pages through the handlespace as a fake peer would).
+func (b *bench) dumpUnderKeepAlives(cfg loadgen.Config, fleet *loadgen.Fleet, before loadgen.KeepAliveStats) {
+	path, err := exec.LookPath("hsdump")
+	if err != nil {
+		b.r.note("no hsdump (rsplib-tools): %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dumpLimit)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, path, fmt.Sprintf("%s:%d", b.o.registrarA, b.im.port+1)).CombinedOutput()
+	took := time.Since(start)
+	d := sandboxtest.ParseDump(string(out))
+	ids := map[uint32]bool{}
+	for _, pool := range d.Pools {
+		for _, pe := range pool {
+			ids[pe.ID] = true
+		}
+	}
+	after := fleet.KeepAlives()
+	fmt.Printf("  hsdump under keep-alives: %d of %d PEs in %v (%v); %d keep-alives meanwhile, %d associations lost\n",
+		len(ids), cfg.PEs, took.Round(time.Millisecond), err, after.Received-before.Received, after.Lost-before.Lost)
+	if err != nil {
+		b.r.note("hsdump under keep-alives: %v after %v, %d of %d PEs", err, took.Round(time.Millisecond), len(ids), cfg.PEs)
+	}
+	b.r.add("dump.time", fmt.Sprintf("hsdump of %d PEs under their keep-alives (s)", cfg.PEs), "s", true, took.Seconds())
+	b.r.add("dump.share", "hsdump: PEs listed", "%", false, 100*float64(len(ids))/float64(cfg.PEs))
+}
+
+// dumpLimit bounds one hsdump run.
+const dumpLimit = 3 * time.Minute
