@@ -22,6 +22,9 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 		d.readers.Add(1)
 		go d.readMulticast()
 	}
+	reclaimCtx, stopReclaim := context.WithCancel(ctx)
+	defer stopReclaim()
+	go d.reclaimMemory(reclaimCtx)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var statsC <-chan time.Time
