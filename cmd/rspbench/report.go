@@ -79,7 +79,11 @@ func table(reports []*report) string {
 		if k.Lower {
 			arrow = "↓"
 		}
-		fmt.Fprintf(&b, "| %s (%s) %s |", k.Name, k.Unit, arrow)
+		if k.Unit == "" {
+			fmt.Fprintf(&b, "| %s %s |", k.Name, arrow)
+		} else {
+			fmt.Fprintf(&b, "| %s (%s) %s |", k.Name, k.Unit, arrow)
+		}
 		var vals []float64
 		for _, r := range reports {
 			m, ok := r.get(k.Key)

@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -492,10 +490,10 @@ func probeSCTP(ipv6 bool) error {
 // randomID picks a non-zero registrar ID, as RSPLIB does when -identifier
 // is absent or 0.
 func randomID() rserpool.RegistrarID {
-	var b [4]byte
 	for {
-		rand.Read(b[:]) // never fails: crypto/rand aborts the program instead
-		if id := binary.BigEndian.Uint32(b[:]); id != 0 {
+		// math/rand/v2's global generator is seeded by the runtime from
+		// the system's randomness.
+		if id := mrand.Uint32(); id != 0 {
 			return rserpool.RegistrarID(id)
 		}
 	}

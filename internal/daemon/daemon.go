@@ -20,6 +20,7 @@ import (
 	"github.com/rserpool/rspregistrar/internal/announce"
 	"github.com/rserpool/rspregistrar/internal/config"
 	"github.com/rserpool/rspregistrar/internal/csp"
+	"github.com/rserpool/rspregistrar/internal/handlespace"
 	"github.com/rserpool/rspregistrar/internal/logging"
 	"github.com/rserpool/rspregistrar/internal/metrics"
 	"github.com/rserpool/rspregistrar/internal/registrar"
@@ -139,6 +140,12 @@ type event struct {
 	assocEvent registrar.AssocEvent
 }
 
+// eventQueue is how many events the readers may queue for the loop. Each
+// reader hands over up to readBatch at a time; beyond that the queue only
+// holds memory (128 bytes an event) while the kernel's buffers wait just
+// as well.
+const eventQueue = 1024
+
 // StartError is a failure to set the daemon up; Msg is RSPLIB's wording for
 // it, so that the one line an operator sees is the familiar one.
 type StartError struct {
@@ -154,10 +161,12 @@ func (e *StartError) Unwrap() error { return e.Err }
 // opts.Inherit) and builds the core. id is the registrar id to use (already
 // chosen when -identifier was 0).
 func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: log, id: id, start: time.Now(), events: make(chan event, 4096),
+	d := &Daemon{cfg: cfg, log: log, id: id, start: time.Now(), events: make(chan event, eventQueue),
 		sendErrorLogged: map[string]bool{}, quit: make(chan struct{}),
 		table: opts.Table, statsInterval: opts.StatsInterval, averages: opts.Averages}
-	d.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	// Most ASAP messages are under 512 bytes; a larger one grows its
+	// buffer, which then stays in the pool.
+	d.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	d.host, _ = os.Hostname()
 	if opts.Metrics != nil {
 		d.metricsReq, d.measure = opts.Metrics.Requests(), true
@@ -206,7 +215,7 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts
 			log.Errorf("Unable to create the CSP reporter: %v", err)
 		}
 	}
-	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(seed())), coreLog{log})
+	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(handlespace.RandomSeed())), coreLog{log})
 	if opts.Stats != nil {
 		d.core.Stats = copyStats(opts.Stats)
 	}
@@ -346,18 +355,6 @@ func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl int, i
 		return s, u, nil
 	}
 	return nil, nil, lastErr
-}
-
-func seed() [32]byte {
-	var b [32]byte
-	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
-	for i := 0; i < 32; i += 8 {
-		v := r.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	return b
 }
 
 func (d *Daemon) coreConfig() registrar.Config {

@@ -7,6 +7,7 @@ package daemon
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -63,7 +64,11 @@ func (d *Daemon) reclaimMemory(ctx context.Context) {
 		cur := read()
 		if reclaimDue(last, prev, cur) {
 			// A collection runs concurrently with the event loop but for
-			// two short pauses; returning the pages is a madvise.
+			// two short pauses; returning the pages is a madvise. The
+			// first collection only moves the read buffers pooled during
+			// the burst aside (sync.Pool's victim cache), the second frees
+			// them.
+			runtime.GC()
 			debug.FreeOSMemory()
 			cur = read()
 			last = cur

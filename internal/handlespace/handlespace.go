@@ -35,7 +35,6 @@
 package handlespace
 
 import (
-	"crypto/rand"
 	mrand "math/rand/v2"
 
 	"github.com/rserpool/rspregistrar/internal/handlespace/btree"
@@ -191,14 +190,27 @@ type Handlespace struct {
 // source of the weighted random policies; nil selects a crypto-seeded one.
 func New(own rserpool.RegistrarID, rnd policy.Rand) *Handlespace {
 	if rnd == nil {
-		var seed [32]byte
-		_, _ = rand.Read(seed[:]) // never fails (crypto/rand panics internally instead)
-		rnd = mrand.New(mrand.NewChaCha8(seed))
+		rnd = mrand.New(mrand.NewChaCha8(RandomSeed()))
 	}
 	h := &Handlespace{own: own, rnd: rnd, stats: make(map[rserpool.RegistrarID]ownerStat),
 		byHandle: make(map[rserpool.PoolHandle]*pool)}
 	h.pools.Init(poolOps{})
 	return h
+}
+
+// RandomSeed returns a seed for a ChaCha8 source from math/rand/v2's
+// global generator, which the runtime seeds from the system's randomness.
+// Selection needs unpredictable, not secret, numbers: crypto/rand would
+// link the FIPS module and its 1 MB of code and tables into the binary.
+func RandomSeed() [32]byte {
+	var b [32]byte
+	for i := 0; i < len(b); i += 8 {
+		v := mrand.Uint64()
+		for j := range 8 {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return b
 }
 
 // OwnID returns the registrar identifier the handlespace counts as "own".

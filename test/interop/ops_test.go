@@ -337,7 +337,7 @@ func TestSandboxFailureTestModeAndStatistics(t *testing.T) {
 	}
 	// The registrar is down for 0.2 s of every 1.2 s. When the server's
 	// first attempt falls into a down window, RSPLIB's ASAP instance hunts
-	// for 15 s and then waits a re-registration interval before trying
+	// for about 15 s and then waits its re-registration interval before trying
 	// again, so the first registration may take well over a minute.
 	untilWithin(t, "a registration", 3*time.Minute, func() bool { return lastRegistrations() >= 1 })
 	runs := strings.Count(p.stdout.String(), "Run #")
