@@ -118,6 +118,47 @@ func TestSandboxFleetTakeover(t *testing.T) {
 	}
 }
 
+// Our Handle Table Responses carry up to -maxelementsperhtrequest PEs (128,
+// about 7 KB) where RSPLIB fills 1400 bytes: an RSPLIB registrar joining us
+// must take such pages whole and end up with every PE, homed at us.
+func TestSandboxRSPLIBPeerTakesFullPages(t *testing.T) {
+	sandboxtest.Require(t)
+	const port, pes = 4630, 1000
+	startRegistrar(t, port, "-identifier=0x0a0a0a0a", "-peerheartbeatcycle=1000")
+	registeredFleet(t, port, pes)
+	theirs := sandboxtest.Start(t, nil, sandboxtest.Program(t, "rspregistrar"),
+		fmt.Sprintf("-asap=198.18.0.2:%d", port+10), fmt.Sprintf("-enrp=198.18.0.2:%d", port+11),
+		"-asapannounce=off", "-enrpannounce=off", "-loglevel=4", "-logcolor=off",
+		"-identifier=0x0b0b0b0b", fmt.Sprintf("-peer=198.18.0.1:%d", port+1))
+	// RSPLIB ends its mentor hunt by timeout (5 s) and then synchronises
+	// with the static peer.
+	theirs.WaitFor(t, `Initialization phase ended`, 20*time.Second)
+	var d *sandboxtest.Dump
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		d = sandboxtest.HSDump(t, fmt.Sprintf("198.18.0.2:%d", port+11))
+		if d.PEs() >= pes || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	got := 0
+	for _, pool := range d.Pools {
+		for _, pe := range pool {
+			if pe.Home != 0x0a0a0a0a {
+				t.Errorf("PE $%08x homed at $%08x", pe.ID, pe.Home)
+			}
+			got++
+		}
+	}
+	if got != pes {
+		t.Fatalf("RSPLIB's registrar has %d PEs, want %d", got, pes)
+	}
+	// RSPLIB logs one HandleTableResponse per page it got from us.
+	if pages := strings.Count(theirs.Output(), "Got HandleTableResponse from peer $0a0a0a0a"); pages > pes/100 {
+		t.Fatalf("%d pages for %d PEs: not the full pages of 128", pages, pes)
+	}
+}
+
 // 10,000 PEs on 10 associations at RSPLIB's default keep-alive timers (5 s
 // interval, 5 s timeout: 2,000 Keep-Alives a second) are held for a minute;
 // then RSPLIB's hsdump pages through the whole handlespace while the

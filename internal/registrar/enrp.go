@@ -10,9 +10,12 @@ import (
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
-// htResponseBudget is RSPLIB's Handle Table Response buffer size: entries are
-// added while they fit into 1400 bytes.
-const htResponseBudget = 1400
+// htResponseBudget bounds the bytes of one Handle Table Response. RSPLIB
+// fills only 1400 bytes (about 20 PEs), so -maxelementsperhtrequest never
+// binds and a joining peer needs a round trip per 20 PEs; every RSPLIB
+// receiver (registrar, hsdump) reads 65536-byte messages, so we fill pages up
+// to the entry limit and keep well below that (docs/compatibility.md).
+const htResponseBudget = 32 << 10
 
 // htMaxElements is RSPLIB's internal cap on -maxelementsperhtrequest.
 const htMaxElements = 1024

@@ -3,6 +3,7 @@ package registrar_test
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -224,6 +225,73 @@ func TestSlowDumpKeepsRequester(t *testing.T) {
 		pe.Register("P", rserpool.PEID(i), rr)
 	}
 	n.RunFor(6 * time.Second)
+	seen := map[rserpool.PEID]int{}
+	for _, page := range dumpPages(t, n, r, 6*time.Second) { // more than either peer timeout
+		for _, id := range page.ids {
+			seen[id]++
+		}
+	}
+	for i := 1; i <= pes; i++ {
+		if seen[rserpool.PEID(i)] != 1 {
+			t.Errorf("PE %d listed %d times", i, seen[rserpool.PEID(i)])
+		}
+	}
+}
+
+// A page fills up to -maxelementsperhtrequest (RSPLIB stops at 1400 bytes,
+// about 20 PEs) and stays far below the 65536-byte messages every RSPLIB
+// receiver reads, even at the internal cap of 1024 PEs.
+func TestHandleTablePagesFillToTheEntryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		limit, pes int
+		want       []int
+	}{
+		{"default", 128, 300, []int{128, 128, 44}},
+		{"byte budget", 5000, 1100, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := simnet.New(9)
+			cfg := registrar.DefaultConfig()
+			cfg.ID = 0x100
+			cfg.MaxElementsPerHTRequest = tc.limit
+			r := n.AddRegistrar(cfg)
+			pe := n.AddClient(r)
+			for i := 1; i <= tc.pes; i++ {
+				pe.Register("P", rserpool.PEID(i), rr)
+			}
+			n.RunFor(6 * time.Second)
+			var sizes []int
+			total := 0
+			for _, page := range dumpPages(t, n, r, 0) {
+				sizes = append(sizes, len(page.ids))
+				total += len(page.ids)
+				if page.bytes > 33000 {
+					t.Errorf("a page of %d PEs has %d bytes", len(page.ids), page.bytes)
+				}
+			}
+			if total != tc.pes {
+				t.Fatalf("pages %v: %d PEs, want %d", sizes, total, tc.pes)
+			}
+			if tc.want != nil && !slices.Equal(sizes, tc.want) {
+				t.Fatalf("pages %v, want %v", sizes, tc.want)
+			}
+			if tc.want == nil && len(sizes) < 2 {
+				t.Fatalf("pages %v: the byte budget did not split them", sizes)
+			}
+		})
+	}
+}
+
+type dumpPage struct {
+	ids   []rserpool.PEID
+	bytes int
+}
+
+// dumpPages pages through r's handlespace as an hsdump-like peer that sends
+// Presence once and then Handle Table Requests, waiting between them.
+func dumpPages(t *testing.T, n *simnet.Network, r *simnet.Registrar, between time.Duration) []dumpPage {
+	t.Helper()
 	const dumper, assoc = rserpool.RegistrarID(0x999), registrar.AssocID(77)
 	addr := netip.MustParseAddr("198.18.0.9")
 	info := &registrar.AssocInfo{OK: true, Addrs: []netip.Addr{addr}, Port: 9999}
@@ -237,38 +305,38 @@ func TestSlowDumpKeepsRequester(t *testing.T) {
 	}
 	send(&wire.Presence{Sender: dumper, Info: wire.ServerInfo{ID: dumper,
 		Transport: rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: 9999, Addrs: []netip.Addr{addr}}}})
-	seen := map[rserpool.PEID]int{}
+	var pages []dumpPage
 	for page := 0; ; page++ {
-		if page > 10 {
+		if page > 1000 {
 			t.Fatal("the dump does not end")
 		}
-		n.RunFor(6 * time.Second) // more than either peer timeout
+		if between > 0 {
+			n.RunFor(between)
+		}
 		var resp *wire.HandleTableResponse
+		var size int
 		for _, a := range send(&wire.HandleTableRequest{Sender: dumper}) {
 			if a.Kind != registrar.ActSend || a.Assoc != assoc {
 				continue
 			}
 			if m, err := wire.Decode(a.PPID, a.Data, wire.DecodeOptions{}); err == nil {
 				if hr, ok := m.(*wire.HandleTableResponse); ok {
-					resp = hr
+					resp, size = hr, len(a.Data)
 				}
 			}
 		}
 		if resp == nil || resp.Reject {
 			t.Fatalf("page %d: response %+v", page, resp)
 		}
+		p := dumpPage{bytes: size}
 		for _, g := range resp.Pools {
 			for _, e := range g.PEs {
-				seen[e.ID]++
+				p.ids = append(p.ids, e.ID)
 			}
 		}
+		pages = append(pages, p)
 		if !resp.MoreToSend {
-			break
-		}
-	}
-	for i := 1; i <= pes; i++ {
-		if seen[rserpool.PEID(i)] != 1 {
-			t.Errorf("PE %d listed %d times", i, seen[rserpool.PEID(i)])
+			return pages
 		}
 	}
 }

@@ -6,7 +6,8 @@
 //
 // A "%p" in a profile's path is replaced by the process id, so that several
 // registrars of one run keep their own profiles. It stops on SIGINT or
-// SIGTERM (rspbench stops registrars with SIGTERM).
+// SIGTERM (rspbench stops registrars with SIGTERM). With
+// $RSPREG_CPUPROFILE_SLICE (a duration) the CPU profile is cut into slices.
 package main
 
 import (
@@ -19,7 +20,9 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/rserpool/rspregistrar/internal/config"
 	"github.com/rserpool/rspregistrar/internal/daemon"
@@ -58,15 +61,12 @@ func run() error {
 		return err
 	}
 	if path := profilePath("RSPREG_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
+		slice, _ := time.ParseDuration(os.Getenv("RSPREG_CPUPROFILE_SLICE"))
+		stopProfile, err := profileCPU(path, slice)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -85,4 +85,67 @@ func run() error {
 		return pprof.WriteHeapProfile(f)
 	}
 	return nil
+}
+
+// profileCPU writes a CPU profile to path until the returned function is
+// called. With a slice > 0 it writes one profile per slice instead, to
+// path.1, path.2, ...: a registrar killed with SIGKILL (the takeover) keeps
+// all but its last slice, and a phase of a run can be looked at alone.
+func profileCPU(path string, slice time.Duration) (func(), error) {
+	start := func(name string) (*os.File, error) {
+		f, err := os.Create(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+	if slice <= 0 {
+		f, err := start(path)
+		if err != nil {
+			return nil, err
+		}
+		return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	}
+	var mu sync.Mutex
+	n := 1
+	f, err := start(fmt.Sprintf("%s.%d", path, n))
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(slice)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			pprof.StopCPUProfile()
+			f.Close()
+			n++
+			if f, err = start(fmt.Sprintf("%s.%d", path, n)); err != nil {
+				f = nil
+			}
+			mu.Unlock()
+			if f == nil {
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		mu.Lock()
+		defer mu.Unlock()
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+	}, nil
 }
