@@ -209,6 +209,9 @@ type Core struct {
 		dereg wire.DeregistrationResponse
 		hr    wire.HandleResolutionResponse
 		ka    wire.EndpointKeepAlive
+		// ht is the Handle Table Response page being built; its pool
+		// groups keep their PE slices from page to page.
+		ht wire.HandleTableResponse
 	}
 	status Status
 

@@ -298,7 +298,7 @@ func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.Handle
 		return
 	}
 	c.logf(LogVerbose2, "Got HandleTableRequest from peer %s", m.Sender)
-	resp := &wire.HandleTableResponse{Sender: c.id, Receiver: m.Sender}
+	resp := c.pageResponse(m.Sender)
 	p := c.peers.Find(m.Sender)
 	if p == nil {
 		c.logf(LogWarning, "HandleTableRequest from peer %s -> This peer is unknown, rejecting request!", m.Sender)
@@ -348,7 +348,12 @@ func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.Handle
 		}
 		size += need
 		if newGroup {
-			resp.Pools = append(resp.Pools, wire.PoolEntries{Handle: pe.Handle()})
+			if n := len(resp.Pools); n < cap(resp.Pools) {
+				resp.Pools = resp.Pools[:n+1]
+				resp.Pools[n].Handle, resp.Pools[n].PEs = pe.Handle(), resp.Pools[n].PEs[:0]
+			} else {
+				resp.Pools = append(resp.Pools, wire.PoolEntries{Handle: pe.Handle()})
+			}
 		}
 		g := &resp.Pools[len(resp.Pools)-1]
 		g.PEs = append(g.PEs, *e)
@@ -363,6 +368,18 @@ func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.Handle
 	resp.MoreToSend = more
 	c.logf(LogVerbose1, "Sending HandleTableResponse with %d PEs to peer %s...", count, m.Sender)
 	c.send(SocketENRP, assoc, resp)
+	for i := range resp.Pools {
+		clear(resp.Pools[i].PEs) // the kept lists must not hold on to removed PEs' addresses
+	}
+}
+
+// pageResponse returns the core's reused Handle Table Response, emptied and
+// addressed to receiver. It is encoded before anything else is built, so
+// one suffices; reusing its PE lists saves a page's worth of allocations.
+func (c *Core) pageResponse(receiver rserpool.RegistrarID) *wire.HandleTableResponse {
+	r := &c.replies.ht
+	*r = wire.HandleTableResponse{Sender: c.id, Receiver: receiver, Pools: r.Pools[:0]}
+	return r
 }
 
 func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.HandleTableResponse, info *AssocInfo) {
