@@ -189,44 +189,105 @@ func (o *outbox) run() {
 		case <-o.quit:
 			return
 		}
-		failures := 0
-		for {
-			o.mu.Lock()
-			if len(o.queue) == 0 {
-				o.queue = nil
-				o.mu.Unlock()
+		o.drain()
+	}
+}
+
+// writerBatch is how many queued messages the writer hands the kernel with
+// one system call.
+const writerBatch = 64
+
+// drain sends the queue until it is empty: runs of queued messages with one
+// sendmmsg while the buffer has room, then the first that did not fit
+// waiting for room. A takeover queues thousands of Keep Alives; one system
+// call each, and three when the buffer is full (the try, the waiting send
+// and the retry), made the writer the takeover's cost.
+func (o *outbox) drain() {
+	failures := 0
+	var batch []sctp.Outgoing
+	var items []outItem
+	for {
+		o.mu.Lock()
+		if len(o.queue) == 0 {
+			o.queue = nil
+			o.mu.Unlock()
+			return
+		}
+		// Copies: the loop appends to the queue meanwhile.
+		items = items[:0]
+		for _, it := range o.queue[:min(len(o.queue), writerBatch)] {
+			if it.kind == registrar.ActAbort {
 				break
 			}
-			it := o.queue[0]
-			o.mu.Unlock()
-			err := o.deliver(&it)
-			o.mu.Lock()
-			o.queue[0] = outItem{}
-			o.queue = o.queue[1:]
-			o.bytes -= len(it.data)
-			if err != nil {
-				o.dropped++
+			items = append(items, it)
+		}
+		if len(items) == 0 {
+			items = append(items, o.queue[0])
+		}
+		o.mu.Unlock()
+		n := 0
+		var err error
+		if len(items) > 1 {
+			batch = batch[:0]
+			for i := range items {
+				batch = append(batch, items[i].outgoing())
 			}
-			o.mu.Unlock()
-			if err != nil {
-				o.failed(&it, err, failures)
-				failures++
+			n, err = o.s.SendBatch(batch)
+			clear(batch)
+			if errors.Is(err, sctp.ErrWouldBlock) {
+				err = o.deliver(&items[n], true) // the first that did not fit waits
 			}
+			if err != nil || n < len(items) {
+				n++ // items[n] was sent by deliver or failed
+			}
+		} else {
+			err = o.deliver(&items[0], false)
+			n = 1
+		}
+		o.mu.Lock()
+		for i := range n {
+			o.bytes -= len(o.queue[i].data)
+			o.queue[i] = outItem{}
+		}
+		o.queue = o.queue[n:]
+		if err != nil {
+			o.dropped++
+		}
+		o.mu.Unlock()
+		if err != nil {
+			o.failed(&items[n-1], err, failures)
+			failures++
 		}
 	}
 }
 
+// outgoing is it as a message for SendBatch, without waiting.
+func (it *outItem) outgoing() sctp.Outgoing {
+	m := sctp.Outgoing{Assoc: it.assoc, Data: it.data, Info: sctp.SendInfo{PPID: it.ppid, NoWait: true}}
+	if it.kind == registrar.ActSendTo {
+		m.Assoc, m.To, m.Port = 0, it.to, it.port
+	}
+	return m
+}
+
 // deliver sends one queued item: at once if there is room, else waiting for
-// room until its deadline (then once more without waiting). The clock is read
+// room until its deadline (then once more without waiting). full says that
+// a send has just found the buffer full: then the first try is skipped. The clock is read
 // and the write deadline set only when it has to wait. Only the writer sets
 // a write deadline, and only while the queue is not empty, when the loop
 // does not write to the socket.
-func (o *outbox) deliver(it *outItem) error {
+func (o *outbox) deliver(it *outItem, full bool) error {
 	if it.kind == registrar.ActAbort {
 		return o.s.Abort(it.assoc, nil)
 	}
-	err := o.try(it, true)
+	err := sctp.ErrWouldBlock
+	if !full {
+		err = o.try(it, true)
+	}
 	if !errors.Is(err, sctp.ErrWouldBlock) || !o.now().Before(it.deadline) {
+		if full && errors.Is(err, sctp.ErrWouldBlock) {
+			err = o.try(it, true) // past its deadline: once more without waiting
+		}
 		return err
 	}
 	if err := o.s.SetWriteDeadline(it.deadline); err != nil {

@@ -62,6 +62,15 @@ func dial(local netip.Addr, to netip.AddrPort, window int) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: socket on %v: %w", local, err)
 	}
+	// RSPLIB's PEs and PUs acknowledge every packet at once on their
+	// registrar socket (asapinstance.c: SCTP_DELAYED_SACK 0, frequency
+	// 1), also on the associations a new home registrar opens to them in
+	// a takeover; with the kernel's 200 ms delayed SACKs the registrar's
+	// send buffer would drain at the fleet's pace, not the PEs'.
+	if err := s.SetDelayedSack(0, 1); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("loadgen: socket on %v: %w", local, err)
+	}
 	c := &conn{s: s, base: time.Now(), local: local, locals: []netip.Addr{local}, to: to, slots: make(chan struct{}, window)}
 	return c, nil
 }
