@@ -1,14 +1,10 @@
 package daemon
 
 import (
-	"encoding/binary"
 	"net/netip"
 
-	"github.com/rserpool/rspregistrar/internal/asap"
 	"github.com/rserpool/rspregistrar/internal/registrar"
-	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/sctp"
-	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
 // assocCache keeps the peer addresses and port of the associations of one
@@ -63,53 +59,4 @@ func (c *assocCache) info(s *sctp.Socket, assoc sctp.AssocID, srtt bool) registr
 		}
 	}
 	return info
-}
-
-// needsSRTT tells whether the core may need the RTT for a message that
-// needsAssocInfo selected: always for ENRP (distances of DPF PEs grow along
-// the way), for a Registration only when the PE's policy is one the home
-// registrar sets the distance of.
-func needsSRTT(ppid uint32, b []byte) bool {
-	if ppid != wire.PPIDASAP {
-		return true
-	}
-	t, ok := registrationPolicy(b)
-	return !ok || asap.UsesDistance(t)
-}
-
-// registrationPolicy finds the policy type in a Registration laid out the
-// usual way: Pool Handle, then Pool Element with its 12-byte header, a
-// transport and the policy. Anything else is not recognised (ok false);
-// the caller then assumes the worst. The decoder stays the judge of what the
-// message means.
-func registrationPolicy(b []byte) (t rserpool.PolicyType, ok bool) {
-	tlv := func(at int) (typ uint16, length, next int, ok bool) {
-		if at < 0 || at+4 > len(b) {
-			return 0, 0, 0, false
-		}
-		typ = binary.BigEndian.Uint16(b[at:]) &^ wire.ActionMask
-		length = int(binary.BigEndian.Uint16(b[at+2:]))
-		next = at + length + (4-length&3)&3
-		return typ, length, next, length >= 4 && at+length <= len(b)
-	}
-	if len(b) < 4 || b[0] != wire.ASAPRegistration {
-		return 0, false
-	}
-	typ, _, pe, ok := tlv(4)
-	if !ok || typ != wire.ParamPoolHandle {
-		return 0, false
-	}
-	typ, peLen, _, ok := tlv(pe)
-	if !ok || typ != wire.ParamPoolElement || peLen < 4+12 {
-		return 0, false
-	}
-	typ, _, pol, ok := tlv(pe + 4 + 12)
-	if !ok || typ < wire.ParamDCCPTransport || typ > wire.ParamUDPLiteTransport {
-		return 0, false
-	}
-	typ, polLen, _, ok := tlv(pol)
-	if !ok || typ != wire.ParamPolicy || polLen < 8 || pol+polLen > pe+peLen {
-		return 0, false
-	}
-	return rserpool.PolicyType(binary.BigEndian.Uint32(b[pol+4:])), true
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rserpool/rspregistrar/internal/registrar"
 	"github.com/rserpool/rspregistrar/internal/sctp"
-	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
 // stamp is the reader's time of an event, for the latency metric.
@@ -90,26 +89,10 @@ func (d *Daemon) input(s *sctp.Socket, which registrar.Socket, m *sctp.Message, 
 	}
 	ev := event{kind: evMessage, at: d.stamp(), sock: which, assoc: registrar.AssocID(m.Info.Assoc), ppid: m.Info.PPID,
 		data: d.getBuf(m.Data)}
-	if needsAssocInfo(m.Info.PPID, m.Data) {
-		ev.info = cache.info(s, m.Info.Assoc, needsSRTT(m.Info.PPID, m.Data))
+	if need := registrar.MessageNeeds(m.Info.PPID, m.Data); need&registrar.NeedAddrs != 0 {
+		ev.info = cache.info(s, m.Info.Assoc, need&registrar.NeedSRTT != 0)
 	}
 	return d.deliver(ev)
-}
-
-// needsAssocInfo tells which messages the core needs the association's
-// addresses (or RTT) for: Registration, Presence, Handle Update, Handle Table
-// Response.
-func needsAssocInfo(ppid uint32, b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	switch ppid {
-	case wire.PPIDASAP:
-		return b[0] == wire.ASAPRegistration
-	case wire.PPIDENRP:
-		return b[0] == wire.ENRPPresence || b[0] == wire.ENRPHandleUpdate || b[0] == wire.ENRPHandleTableResponse
-	}
-	return false
 }
 
 func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {

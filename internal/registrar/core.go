@@ -110,8 +110,8 @@ type AssocID = handlespace.AssocID
 
 // AssocInfo is what the I/O layer knows about the association a message came
 // over: the peer's addresses and port and the primary path's smoothed RTT.
-// The core needs it for Registrations, Presence, Handle Updates and Handle
-// Table Responses (the I/O layer may fill it for every message).
+// MessageNeeds says which of it a message needs (contract.go); the I/O
+// layer may fill more, but the core must not rely on more.
 type AssocInfo struct {
 	OK    bool // false if the addresses could not be read
 	Addrs []netip.Addr

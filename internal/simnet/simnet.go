@@ -46,6 +46,11 @@ type Network struct {
 	Faults  Faults
 	// Trace, when set, receives one line per delivered message.
 	Trace func(string)
+	// Needs decides which association facts a registrar gets with a
+	// message, as the daemon does; nil means the real contract,
+	// registrar.MessageNeeds. Tests replace it to show that a handler
+	// depends on a fact.
+	Needs func(ppid uint32, b []byte) registrar.Need
 
 	rnd        *rand.Rand
 	registrars []*Registrar
@@ -358,13 +363,30 @@ func (n *Network) deliver(ev *event) {
 				ev.dst.addr(), ev.dst.port(), describe(ev.ppid, ev.data)))
 		}
 		if ev.dst.reg != nil {
-			info := &registrar.AssocInfo{OK: true, Addrs: []netip.Addr{ev.src.addr()}, Port: ev.src.port(),
-				SRTT: 2 * n.Latency}
-			ev.dst.reg.apply(ev.dst.reg.Core.HandleMessage(n.Now, ev.dst.sock, ev.assoc, ev.ppid, ev.data, info))
+			ev.dst.reg.apply(ev.dst.reg.Core.HandleMessage(n.Now, ev.dst.sock, ev.assoc, ev.ppid, ev.data, n.info(ev)))
 		} else {
 			ev.dst.cli.receive(ev)
 		}
 	}
+}
+
+// info gives a registrar what the contract says the message needs, as the
+// daemon does, and nothing more: a handler reading a fact outside the
+// contract finds it missing here too.
+func (n *Network) info(ev *event) *registrar.AssocInfo {
+	needs := n.Needs
+	if needs == nil {
+		needs = registrar.MessageNeeds
+	}
+	need := needs(ev.ppid, ev.data)
+	if need&registrar.NeedAddrs == 0 {
+		return nil
+	}
+	info := &registrar.AssocInfo{OK: true, Addrs: []netip.Addr{ev.src.addr()}, Port: ev.src.port()}
+	if need&registrar.NeedSRTT != 0 {
+		info.SRTT = 2 * n.Latency
+	}
+	return info
 }
 
 func describe(ppid uint32, data []byte) string {
