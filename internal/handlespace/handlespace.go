@@ -272,36 +272,6 @@ func (p *pool) find(id rserpool.PEID) *PE {
 // inHandlespace reports whether pe is (still) in its pool.
 func (pe *PE) inHandlespace() bool { return pe.flags&flagLinked != 0 }
 
-// checkElement runs RSPLIB's poolNodeCheckPoolElementNodeCompatibility on a
-// registration against a pool with the given properties, in RSPLIB's order.
-func checkElement(e *rserpool.PoolElement, protocol rserpool.Protocol, cc bool, t rserpool.PolicyType) rserpool.Cause {
-	if e.ID == 0 {
-		return rserpool.CauseInvalidID
-	}
-	if e.User.Protocol != protocol {
-		return rserpool.CauseWrongProtocol
-	}
-	if e.HasRegistrator {
-		r := &e.Registrator
-		if r.Protocol != rserpool.ProtocolSCTP || r.ControlChannel ||
-			len(r.Addrs) < 1 || len(r.Addrs) > rserpool.MaxTransportAddresses || r.Port == 0 {
-			return rserpool.CauseInvalidRegistrator
-		}
-	}
-	if len(e.User.Addrs) < 1 || len(e.User.Addrs) > rserpool.MaxTransportAddresses || e.User.Port == 0 {
-		return rserpool.CauseInvalidAddresses
-	}
-	if e.User.ControlChannel != cc {
-		return rserpool.CauseWrongControlChannelHandling
-	}
-	// RSPLIB's parameter range check comes here; it cannot fail for 32-bit
-	// values.
-	if e.Policy.Type != t {
-		return rserpool.CauseIncompatiblePoolPolicy
-	}
-	return rserpool.CauseOkay
-}
-
 // Register adds the PE e to the pool handle, or updates it if (handle, e.ID)
 // exists, with RSPLIB's checks and re-registration semantics (asap.md §4.2
 // step 6 and §4.3, policies.md §2.1 and §4). It reports whether the PE is
@@ -331,9 +301,9 @@ func (h *Handlespace) Register(handle rserpool.PoolHandle, e *rserpool.PoolEleme
 	p := h.findPool(handle)
 	cause := rserpool.CauseOkay
 	if p == nil {
-		cause = checkElement(e, e.User.Protocol, e.User.ControlChannel, e.Policy.Type)
+		cause = e.CheckAgainst(e.Traits())
 	} else {
-		cause = checkElement(e, p.protocol, p.controlChannel, p.pol.Type())
+		cause = e.CheckAgainst(rserpool.PoolTraits{Protocol: p.protocol, ControlChannel: p.controlChannel, Policy: p.pol.Type()})
 	}
 	if cause != rserpool.CauseOkay {
 		return nil, false, cause

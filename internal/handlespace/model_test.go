@@ -100,7 +100,7 @@ func (m *model) register(handle rserpool.PoolHandle, e *rserpool.PoolElement, as
 		p = &mPool{handle: handle, pol: pol, protocol: e.User.Protocol, cc: e.User.ControlChannel,
 			seq: policy.SeqStart, pes: map[rserpool.PEID]*mPE{}}
 	}
-	if c := checkElement(e, p.protocol, p.cc, p.pol.Type()); c != rserpool.CauseOkay {
+	if c := e.CheckAgainst(rserpool.PoolTraits{Protocol: p.protocol, ControlChannel: p.cc, Policy: p.pol.Type()}); c != rserpool.CauseOkay {
 		return nil, false, c
 	}
 	m.pools[handle] = p

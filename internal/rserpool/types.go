@@ -148,3 +148,49 @@ type PoolElement struct {
 	HasRegistrator bool
 	Registrator    Transport
 }
+
+// PoolTraits are what every PE of a pool must share: the user transport's
+// protocol and control-channel flag and the policy type, all set by the
+// pool's first PE.
+type PoolTraits struct {
+	Protocol       Protocol
+	ControlChannel bool
+	Policy         PolicyType
+}
+
+// Traits returns the pool traits a pool would take from e as its first PE.
+func (e *PoolElement) Traits() PoolTraits {
+	return PoolTraits{e.User.Protocol, e.User.ControlChannel, e.Policy.Type}
+}
+
+// CheckAgainst is RSPLIB's check of a pool element against its pool, in
+// RSPLIB's order (poolNodeCheckPoolElementNodeCompatibility), for both a
+// registration and an entry of a Handle Table Response or Handle Update.
+// It returns CauseOkay if e may join a pool with traits p.
+func (e *PoolElement) CheckAgainst(p PoolTraits) Cause {
+	if e.ID == 0 {
+		return CauseInvalidID
+	}
+	if e.User.Protocol != p.Protocol {
+		return CauseWrongProtocol
+	}
+	if e.HasRegistrator {
+		r := &e.Registrator
+		if r.Protocol != ProtocolSCTP || r.ControlChannel ||
+			len(r.Addrs) < 1 || len(r.Addrs) > MaxTransportAddresses || r.Port == 0 {
+			return CauseInvalidRegistrator
+		}
+	}
+	if len(e.User.Addrs) < 1 || len(e.User.Addrs) > MaxTransportAddresses || e.User.Port == 0 {
+		return CauseInvalidAddresses
+	}
+	if e.User.ControlChannel != p.ControlChannel {
+		return CauseWrongControlChannelHandling
+	}
+	// RSPLIB's parameter range check comes here; it cannot fail for 32-bit
+	// values.
+	if e.Policy.Type != p.Policy {
+		return CauseIncompatiblePoolPolicy
+	}
+	return CauseOkay
+}

@@ -250,14 +250,6 @@ func (p *parser) enrp() (Message, bool) {
 	return nil, false
 }
 
-// poolTraits are what RSPLIB's handlespace fixes when a pool gets its first
-// element; later elements must match.
-type poolTraits struct {
-	proto  rserpool.Protocol
-	cc     bool
-	policy rserpool.PolicyType
-}
-
 // handleTableResponse also applies the checks RSPLIB's parser makes by
 // registering every element into a scratch handlespace: an inconsistent
 // response is rejected as a whole.
@@ -270,7 +262,7 @@ func (p *parser) handleTableResponse() (Message, bool) {
 	if m.Reject {
 		return m, true
 	}
-	var pools map[rserpool.PoolHandle]poolTraits
+	var pools map[rserpool.PoolHandle]rserpool.PoolTraits
 	for p.cause == 0 && p.peekType() == ParamPoolHandle {
 		entry := PoolEntries{}
 		if !p.poolHandle(&entry.Handle) {
@@ -286,13 +278,13 @@ func (p *parser) handleTableResponse() (Message, bool) {
 				return nil, false
 			}
 			if pools == nil {
-				pools = make(map[rserpool.PoolHandle]poolTraits)
+				pools = make(map[rserpool.PoolHandle]rserpool.PoolTraits)
 			}
 			tr, known := pools[entry.Handle]
 			if !known {
-				tr = poolTraits{pe.User.Protocol, pe.User.ControlChannel, pe.Policy.Type}
+				tr = pe.Traits()
 			}
-			if c := compatible(tr, &pe); c != 0 {
+			if c := pe.CheckAgainst(tr); c != 0 {
 				p.fail(c, "inconsistent handle table entry")
 				return nil, false
 			}
@@ -310,32 +302,4 @@ func (p *parser) handleTableResponse() (Message, bool) {
 		m.Pools = append(m.Pools, entry)
 	}
 	return m, true
-}
-
-// compatible is RSPLIB's check of a pool element against its pool, in
-// RSPLIB's order (poolNodeCheckPoolElementNodeCompatibility).
-func compatible(tr poolTraits, pe *rserpool.PoolElement) rserpool.Cause {
-	switch {
-	case pe.ID == 0:
-		return rserpool.CauseInvalidID
-	case tr.proto != pe.User.Protocol:
-		return rserpool.CauseWrongProtocol
-	}
-	if pe.HasRegistrator {
-		r := &pe.Registrator
-		if r.Protocol != rserpool.ProtocolSCTP || r.ControlChannel || len(r.Addrs) < 1 ||
-			len(r.Addrs) > rserpool.MaxTransportAddresses || r.Port == 0 {
-			return rserpool.CauseInvalidRegistrator
-		}
-	}
-	u := &pe.User
-	switch {
-	case len(u.Addrs) < 1 || len(u.Addrs) > rserpool.MaxTransportAddresses || u.Port == 0:
-		return rserpool.CauseInvalidAddresses
-	case tr.cc != u.ControlChannel:
-		return rserpool.CauseWrongControlChannelHandling
-	case tr.policy != pe.Policy.Type:
-		return rserpool.CauseIncompatiblePoolPolicy
-	}
-	return 0
 }
