@@ -46,20 +46,13 @@ func UsesDistance(t rserpool.PolicyType) bool {
 
 // FilterUserTransport keeps the addresses of a PE's user transport that have
 // at least scope min and are among the peer addresses of the ASAP association
-// the registration came over (ports ignored), in their original order.
+// the registration came over (ports ignored), in their original order. No
+// known peer address keeps none.
 func FilterUserTransport(user rserpool.Transport, assocPeers []netip.Addr, min rserpool.Scope) rserpool.Transport {
 	out := user
 	out.Addrs = nil
-	for _, a := range user.Addrs {
-		if rserpool.AddrScope(a) < min {
-			continue
-		}
-		for _, p := range assocPeers {
-			if p.Unmap() == a.Unmap() {
-				out.Addrs = append(out.Addrs, a)
-				break
-			}
-		}
+	if len(assocPeers) > 0 {
+		out.Addrs = rserpool.FilterAddresses(user.Addrs, assocPeers, min)
 	}
 	return out
 }
@@ -68,13 +61,8 @@ func FilterUserTransport(user rserpool.Transport, assocPeers []netip.Addr, min r
 // it: the association's peer addresses of at least scope min, with the
 // association's peer port.
 func RegistratorTransport(assocPeers []netip.Addr, peerPort uint16, min rserpool.Scope) rserpool.Transport {
-	t := rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: peerPort}
-	for _, a := range assocPeers {
-		if rserpool.AddrScope(a) >= min {
-			t.Addrs = append(t.Addrs, a)
-		}
-	}
-	return t
+	return rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: peerPort,
+		Addrs: rserpool.FilterAddresses(assocPeers, nil, min)}
 }
 
 // Hash is RSPLIB's computePHPEHash: the XOR of the pool handle read as 32-bit

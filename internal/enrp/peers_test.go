@@ -135,27 +135,7 @@ func TestUsefulPeerForPE(t *testing.T) {
 	}
 }
 
-func TestFilterAddresses(t *testing.T) {
-	block := []netip.Addr{netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("10.0.0.1"),
-		netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("2001:db8::1")}
-	among := []netip.Addr{netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("127.0.0.1"),
-		netip.MustParseAddr("2001:db8::1")}
-	tests := []struct {
-		name  string
-		among []netip.Addr
-		min   rserpool.Scope
-		want  int
-	}{
-		{"site-local among association", among, rserpool.ScopeSiteLocal, 2},
-		{"global among association", among, rserpool.ScopeGlobal, 1},
-		{"loopback among association", among, rserpool.ScopeLoopback, 3},
-		{"no association filter", nil, rserpool.ScopeSiteLocal, 3},
-	}
-	for _, tt := range tests {
-		if got := FilterAddresses(block, tt.among, tt.min); len(got) != tt.want {
-			t.Errorf("%s: got %v", tt.name, got)
-		}
-	}
+func TestOverlapAndCompare(t *testing.T) {
 	a, b := tr(9901, "198.18.0.1", "10.0.0.1"), tr(9901, "::ffff:10.0.0.1")
 	if !Overlap(&a, &b) || CompareTransports(&a, &a) != 0 || CompareTransports(&b, &a) >= 0 {
 		t.Error("overlap/compare wrong")

@@ -86,7 +86,7 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 		// The advertised addresses must be the ones the association really
 		// uses, from the advertised port (RSPLIB compares address and port).
 		if info.Port == m.Info.Transport.Port {
-			addrs.Addrs = enrp.FilterAddresses(m.Info.Transport.Addrs, info.Addrs, c.cfg.MinAddressScope)
+			addrs.Addrs = rserpool.FilterAddresses(m.Info.Transport.Addrs, info.Addrs, c.cfg.MinAddressScope)
 		}
 		if len(addrs.Addrs) == 0 {
 			c.logf(LogWarning, "Presence from peer %s contains no usable ENRP endpoint addresses. Addresses from message: %s; addresses from association: %v port %d",

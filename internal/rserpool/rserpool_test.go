@@ -100,3 +100,26 @@ func TestTransportString(t *testing.T) {
 		t.Error("Clone must copy addresses")
 	}
 }
+
+func TestFilterAddresses(t *testing.T) {
+	block := []netip.Addr{netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("10.0.0.1"),
+		netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("2001:db8::1")}
+	among := []netip.Addr{netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("127.0.0.1"),
+		netip.MustParseAddr("2001:db8::1")}
+	tests := []struct {
+		name  string
+		among []netip.Addr
+		min   Scope
+		want  int
+	}{
+		{"site-local among association", among, ScopeSiteLocal, 2},
+		{"global among association", among, ScopeGlobal, 1},
+		{"loopback among association", among, ScopeLoopback, 3},
+		{"no association filter", nil, ScopeSiteLocal, 3},
+	}
+	for _, tt := range tests {
+		if got := FilterAddresses(block, tt.among, tt.min); len(got) != tt.want {
+			t.Errorf("%s: got %v", tt.name, got)
+		}
+	}
+}

@@ -103,3 +103,32 @@ func AddrScope(a netip.Addr) Scope {
 	}
 	return ScopeGlobal
 }
+
+// FilterAddresses returns the addresses of block that also appear in among
+// (compared without port; IPv4-mapped equal to IPv4) and whose scope is at
+// least min, in block's order. A nil among keeps every address of enough
+// scope. This is RSPLIB's transportAddressBlockFilter, the one address rule for
+// ENRP peer addresses and PE registrations.
+func FilterAddresses(block []netip.Addr, among []netip.Addr, min Scope) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range block {
+		if AddrScope(a) < min {
+			continue
+		}
+		if among != nil && !containsAddr(among, a) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func containsAddr(list []netip.Addr, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, b := range list {
+		if b.Unmap() == a {
+			return true
+		}
+	}
+	return false
+}
