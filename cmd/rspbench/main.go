@@ -27,9 +27,13 @@
 // going, RSPLIB's hsdump lists the handlespace over ENRP, timed, and the PEs
 // it lists and the PE associations lost are counted.
 //
-// A failed phase ends that implementation's run (noted below the table) and
-// makes the exit status 1; anomalies (rejected requests, PEs not told of a
-// takeover) are noted without failing.
+// A failed phase ends that implementation's run (noted below the table). The
+// first implementation is the one under test: its failure makes the exit
+// status 1. A failure of a later one (the reference, RSPLIB's registrar,
+// which sometimes misses a phase's deadline under keep-alive load) is a
+// result to record, not a broken benchmark, so the status stays 0.
+// Anomalies (rejected requests, PEs not told of a takeover) are noted
+// without failing.
 package main
 
 import (
@@ -172,12 +176,22 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	for _, r := range reports {
+	for _, r := range reports[1:] {
 		if r.Failed {
-			pprof.StopCPUProfile()
-			os.Exit(1)
+			fmt.Printf("rspbench: the reference %s failed a phase (recorded in its notes)\n", r.Impl)
 		}
 	}
+	pprof.StopCPUProfile()
+	os.Exit(exitStatus(reports))
+}
+
+// exitStatus is 1 when the implementation under test (the first) failed a
+// phase; a reference's failure is a measured result and leaves it 0.
+func exitStatus(reports []*report) int {
+	if len(reports) > 0 && reports[0].Failed {
+		return 1
+	}
+	return 0
 }
 
 // Registrar identifiers: B's is lower than C's, so B wins the takeover.

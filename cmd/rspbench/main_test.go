@@ -126,3 +126,24 @@ func TestTable(t *testing.T) {
 		t.Errorf("a single report has a ratio column:\n%s", one)
 	}
 }
+
+func TestExitStatus(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		ours, theirs bool
+		want         int
+	}{
+		{"both completed", false, false, 0},
+		{"the reference failed", false, true, 0},
+		{"ours failed", true, false, 1},
+		{"both failed", true, true, 1},
+	} {
+		reports := []*report{{Impl: "ours", Failed: c.ours}, {Impl: "rsplib", Failed: c.theirs}}
+		if got := exitStatus(reports); got != c.want {
+			t.Errorf("%s: exitStatus = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := exitStatus(nil); got != 0 {
+		t.Errorf("no reports: exitStatus = %d, want 0", got)
+	}
+}
