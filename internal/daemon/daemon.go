@@ -54,6 +54,9 @@ type Daemon struct {
 	lastRejoinWarn  bool
 	cspWarned       bool
 	sendErrorLogged map[string]bool
+	// failures are the sends of the actions being carried out that
+	// failed, for the core once they are done.
+	failures []registrar.SendFailed
 	// quit tells readers blocked on a full event queue that the loop is
 	// gone.
 	quit chan struct{}
@@ -126,6 +129,7 @@ const (
 	evMessage eventKind = iota
 	evAssoc
 	evMulticast
+	evSendFailed // a queued send the outbox's writer gave up on
 )
 
 type event struct {
@@ -138,6 +142,7 @@ type event struct {
 	info       registrar.AssocInfo
 	from       netip.AddrPort
 	assocEvent registrar.AssocEvent
+	failed     registrar.SendFailed
 }
 
 // eventQueue is how many events the readers may queue for the loop. Each
@@ -219,8 +224,8 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts
 	if opts.Stats != nil {
 		d.core.Stats = copyStats(opts.Stats)
 	}
-	d.out[registrar.SocketASAP] = newOutbox(d.asap, log, cfg.EndpointKeepAliveTimeoutInterval)
-	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log, cfg.EndpointKeepAliveTimeoutInterval)
+	d.out[registrar.SocketASAP] = newOutbox(d.asap, log, cfg.EndpointKeepAliveTimeoutInterval, d.reportSendFailure)
+	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log, cfg.EndpointKeepAliveTimeoutInterval, d.reportSendFailure)
 	ok = true
 	return d, nil
 }

@@ -30,6 +30,11 @@ func (d *Daemon) deliver(ev event) bool {
 	}
 }
 
+// reportSendFailure hands a send an outbox's writer gave up on to the loop.
+func (d *Daemon) reportSendFailure(f registrar.SendFailed) {
+	d.deliver(event{kind: evSendFailed, at: d.stamp(), failed: f})
+}
+
 func (d *Daemon) getBuf(b []byte) *[]byte {
 	p := d.bufs.Get().(*[]byte)
 	*p = append((*p)[:0], b...)

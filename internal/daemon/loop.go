@@ -147,6 +147,8 @@ func (d *Daemon) handle(now int64, ev event) {
 			d.trackAssoc(ev)
 		}
 		d.execute(now, d.core.HandleAssocChange(now, ev.sock, ev.assoc, ev.assocEvent))
+	case evSendFailed:
+		d.execute(now, d.core.HandleSendFailed(now, ev.failed))
 	}
 }
 

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -38,6 +39,10 @@ type outbox struct {
 	log     *logging.Logger
 	maxWait time.Duration
 	now     func() time.Time
+	// report hands a send the writer gave up on to the event loop, which
+	// tells the core (the contract in internal/registrar). It runs in the
+	// writer goroutine.
+	report func(registrar.SendFailed)
 
 	mu      sync.Mutex
 	queue   []outItem // queue[0] is being sent while the writer works on it
@@ -73,8 +78,8 @@ const (
 // errQueueFull reports a send dropped because the outbox is full.
 var errQueueFull = errors.New("send queue full")
 
-func newOutbox(s socketWriter, log *logging.Logger, maxWait time.Duration) *outbox {
-	o := &outbox{s: s, log: log, maxWait: max(maxWait, minQueueWait), now: time.Now,
+func newOutbox(s socketWriter, log *logging.Logger, maxWait time.Duration, report func(registrar.SendFailed)) *outbox {
+	o := &outbox{s: s, log: log, maxWait: max(maxWait, minQueueWait), now: time.Now, report: report,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go o.run()
 	return o
@@ -312,26 +317,41 @@ func (o *outbox) try(it *outItem, noWait bool) error {
 }
 
 // failed logs a dropped message (the first of a run of failures as a
-// warning) and, as for a failed direct send, aborts the ASAP association
-// that cannot be answered on.
+// warning) and reports it to the loop. An end by closing the socket is not
+// logged: the registrar is stopping.
 func (o *outbox) failed(it *outItem, err error, before int) {
-	if errors.Is(err, sctp.ErrClosed) {
+	if it.kind == registrar.ActAbort {
 		return
 	}
-	level := logging.LevelWarning
-	if before > 0 {
-		level = logging.LevelVerbose1
+	why := sendFailure(err, true)
+	if why != registrar.SendSocketClosed {
+		level := logging.LevelWarning
+		if before > 0 {
+			level = logging.LevelVerbose1
+		}
+		name := wire.TypeName(it.ppid, it.data[0])
+		if it.kind == registrar.ActSendTo {
+			o.log.Logf(level, "Sending %s to %v port %d failed after waiting for buffer space: %v", name, it.to, it.port, err)
+		} else {
+			o.log.Logf(level, "Sending %s on %s assoc %d failed after waiting for buffer space: %v", name, it.sock, it.assoc, err)
+		}
 	}
-	name := "abort"
-	if len(it.data) > 0 {
-		name = wire.TypeName(it.ppid, it.data[0])
+	if o.report != nil {
+		o.report(registrar.SendFailed{Sock: it.sock, Assoc: registrar.AssocID(it.assoc), SendTo: it.kind == registrar.ActSendTo,
+			PPID: it.ppid, Type: it.data[0], Why: why})
 	}
-	if it.kind == registrar.ActSendTo {
-		o.log.Logf(level, "Sending %s to %v port %d failed after waiting for buffer space: %v", name, it.to, it.port, err)
-		return
+}
+
+// sendFailure classifies a send error for the core; waited says that the
+// message waited for buffer space before this error.
+func sendFailure(err error, waited bool) registrar.SendFailure {
+	switch {
+	case errors.Is(err, sctp.ErrClosed):
+		return registrar.SendSocketClosed
+	case errors.Is(err, errQueueFull):
+		return registrar.SendQueueFull
+	case waited && (errors.Is(err, sctp.ErrWouldBlock) || errors.Is(err, os.ErrDeadlineExceeded)):
+		return registrar.SendTimedOut
 	}
-	o.log.Logf(level, "Sending %s on %s assoc %d failed after waiting for buffer space: %v", name, it.sock, it.assoc, err)
-	if it.kind == registrar.ActSend && it.sock == registrar.SocketASAP {
-		_ = o.s.Abort(it.assoc, nil)
-	}
+	return registrar.SendRefused
 }

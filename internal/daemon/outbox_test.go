@@ -185,7 +185,7 @@ func abortAct(assoc int) *registrar.Action {
 func TestOutboxQueuesInOrder(t *testing.T) {
 	w := newFakeWriter(2)
 	l, _ := testLogger(t)
-	o := newOutbox(w, l, 0)
+	o := newOutbox(w, l, 0, nil)
 	defer o.close()
 	acts := []*registrar.Action{sendAct(1, "a"), sendAct(2, "b"), sendAct(1, "c"), sendToAct("d"), abortAct(2), sendAct(3, "e")}
 	for _, a := range acts {
@@ -222,7 +222,7 @@ func TestOutboxQueuesInOrder(t *testing.T) {
 func TestOutboxWriterSendsRuns(t *testing.T) {
 	w := newFakeWriter(0)
 	l, _ := testLogger(t)
-	o := newOutbox(w, l, 0)
+	o := newOutbox(w, l, 0, nil)
 	defer o.close()
 	var want []string
 	for i := range 300 {
@@ -256,20 +256,22 @@ func TestOutboxWriterSendsRuns(t *testing.T) {
 	}
 }
 
-// A message that waits in vain is dropped at its deadline (logged, and its
-// ASAP association aborted), and the queue moves on.
+// A message that waits in vain is dropped at its deadline (logged, and
+// reported for the core, which decides to abort), and the queue moves on.
 func TestOutboxDropsAfterDeadline(t *testing.T) {
 	w := newFakeWriter(0)
 	l, logged := testLogger(t)
-	o := newOutbox(w, l, 0)
+	reported := make(chan registrar.SendFailed, 1)
+	o := newOutbox(w, l, 0, func(f registrar.SendFailed) { reported <- f })
 	o.maxWait = 20 * time.Millisecond
 	defer o.close()
 	if err := o.send(sendAct(5, "\x03late"), registrar.SocketASAP, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	got := w.waitSent(t, 1)
-	if got[0] != "abort 5" {
-		t.Fatalf("sent %q, want the association aborted", got)
+	f := <-reported
+	want := registrar.SendFailed{Sock: registrar.SocketASAP, Assoc: 5, PPID: wire.PPIDASAP, Type: 3, Why: registrar.SendTimedOut}
+	if f != want {
+		t.Fatalf("reported %+v, want %+v", f, want)
 	}
 	o.mu.Lock()
 	dropped, left := o.dropped, len(o.queue)
@@ -280,6 +282,12 @@ func TestOutboxDropsAfterDeadline(t *testing.T) {
 	if !strings.Contains(logged.String(), "failed after waiting for buffer space") {
 		t.Fatalf("log: %s", logged)
 	}
+	w.mu.Lock()
+	sent := append([]string(nil), w.sent...)
+	w.mu.Unlock()
+	if len(sent) != 0 {
+		t.Fatalf("the outbox itself sent %q; aborting is the core's decision", sent)
+	}
 }
 
 // A full queue refuses more (the caller then drops as RSPLIB does), but
@@ -287,7 +295,7 @@ func TestOutboxDropsAfterDeadline(t *testing.T) {
 func TestOutboxFull(t *testing.T) {
 	w := newFakeWriter(0)
 	l, _ := testLogger(t)
-	o := newOutbox(w, l, 0)
+	o := newOutbox(w, l, 0, nil)
 	defer func() { w.close(); o.close() }()
 	big := strings.Repeat("x", maxQueued/2)
 	for i := 0; i < 2; i++ {
@@ -307,7 +315,7 @@ func TestOutboxFull(t *testing.T) {
 func TestOutboxClose(t *testing.T) {
 	w := newFakeWriter(0)
 	l, logged := testLogger(t)
-	o := newOutbox(w, l, 0)
+	o := newOutbox(w, l, 0, nil)
 	if err := o.send(sendAct(1, "a"), registrar.SocketASAP, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package daemon
 // This file holds the output side: carrying out the core's actions.
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -11,14 +10,26 @@ import (
 	"github.com/rserpool/rspregistrar/internal/csp"
 	"github.com/rserpool/rspregistrar/internal/logging"
 	"github.com/rserpool/rspregistrar/internal/registrar"
-	"github.com/rserpool/rspregistrar/internal/sctp"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
-// execute carries out the core's actions, produced at time now. Runs of
-// sends on one socket (a keep-alive round, the answers to a batch of
-// requests) go out together.
+// execute carries out the core's actions, produced at time now, then
+// reports the sends that failed back to the core (after the batch, as the
+// actions are only valid until the next call into it) and carries out what
+// it makes of them.
 func (d *Daemon) execute(now int64, acts []registrar.Action) {
+	d.carryOut(now, acts)
+	for len(d.failures) > 0 {
+		f := d.failures[0]
+		d.failures = d.failures[1:]
+		d.carryOut(now, d.core.HandleSendFailed(now, f))
+	}
+	d.failures = d.failures[:0:0]
+}
+
+// carryOut does the actions. Runs of sends on one socket (a keep-alive
+// round, the answers to a batch of requests) go out together.
+func (d *Daemon) carryOut(now int64, acts []registrar.Action) {
 	at := d.start.Add(time.Duration(now))
 	for i := 0; i < len(acts); {
 		a := &acts[i]
@@ -27,7 +38,7 @@ func (d *Daemon) execute(now int64, acts []registrar.Action) {
 			for j < len(acts) && (acts[j].Kind == registrar.ActSend || acts[j].Kind == registrar.ActSendTo) && acts[j].Sock == a.Sock {
 				j++
 			}
-			d.out[a.Sock].sendBatch(acts[i:j], a.Sock, at, func(a *registrar.Action, err error) { d.sendFailed(a, at, err) })
+			d.out[a.Sock].sendBatch(acts[i:j], a.Sock, at, d.sendFailed)
 			i = j
 			continue
 		}
@@ -55,14 +66,12 @@ func (d *Daemon) execute(now int64, acts []registrar.Action) {
 	}
 }
 
-// sendFailed reports a send that failed at once (or found the queue full).
-func (d *Daemon) sendFailed(a *registrar.Action, at time.Time, err error) {
+// sendFailed logs a send that failed at once (or found the queue full) and
+// keeps it for the core.
+func (d *Daemon) sendFailed(a *registrar.Action, err error) {
+	d.failures = append(d.failures, registrar.FailureOf(a, sendFailure(err, false)))
 	if a.Kind == registrar.ActSend {
 		d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
-		if a.Sock == registrar.SocketASAP && !errors.Is(err, sctp.ErrClosed) {
-			// RSPLIB aborts an association it cannot answer on.
-			_ = d.out[a.Sock].send(&registrar.Action{Kind: registrar.ActAbort, Assoc: a.Assoc}, a.Sock, at)
-		}
 		return
 	}
 	key := fmt.Sprintf("%s %v", wire.TypeName(a.PPID, a.Data[0]), a.To)

@@ -189,6 +189,8 @@ var counters = []struct {
 	{"takeovers_started_total", "Takeovers of a dead peer's pool elements started.", func(s *registrar.Stats) uint64 { return s.TakeoversStarted }},
 	{"takeovers_completed_total", "Takeovers completed.", func(s *registrar.Stats) uint64 { return s.TakeoversCompleted }},
 	{"errors_sent_total", "ASAP and ENRP Error messages sent in reply to bad messages.", func(s *registrar.Stats) uint64 { return s.ErrorsSent }},
+	{"asap_send_failures_total", "ASAP messages the kernel refused or the send queue dropped (their associations are aborted).", func(s *registrar.Stats) uint64 { return s.SendFailures[0] }},
+	{"enrp_send_failures_total", "ENRP messages the kernel refused or the send queue dropped.", func(s *registrar.Stats) uint64 { return s.SendFailures[1] }},
 }
 
 // writer writes metric families; bufio keeps the first write error for

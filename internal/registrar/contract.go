@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/rserpool/rspregistrar/internal/asap"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
@@ -15,6 +16,14 @@ import (
 // association notifications of AssocEvent; HandleMulticast for ENRP
 // multicast datagrams; HandleTimers at NextDeadline. Each returns the
 // Actions to carry out in order, on the socket they name.
+//
+// Back: every ActSend or ActSendTo that was not delivered to the kernel
+// (refused at once, dropped from a full send queue, given up after waiting
+// for buffer space) is reported with HandleSendFailed, after the actions of
+// the call that produced it have been carried out (they are only valid
+// until the next call). The I/O layer only logs; what a failed send means
+// for the protocol (RSPLIB aborts an ASAP association it cannot answer on)
+// is decided here.
 //
 // The I/O layer decides what to fetch from the kernel per message by
 // MessageNeeds alone, so that no knowledge of which handler reads which
@@ -61,6 +70,74 @@ func MessageNeeds(ppid uint32, b []byte) Need {
 		}
 	}
 	return 0
+}
+
+// SendFailure says why a send was not delivered.
+type SendFailure uint8
+
+// Send failures.
+const (
+	// SendRefused: the kernel refused the message (unknown or broken
+	// association, no route).
+	SendRefused SendFailure = iota
+	// SendQueueFull: dropped at once, the send queue had no room.
+	SendQueueFull
+	// SendTimedOut: dropped after waiting longer than allowed for buffer
+	// space.
+	SendTimedOut
+	// SendSocketClosed: the socket is closed (the registrar is stopping).
+	SendSocketClosed
+)
+
+func (f SendFailure) String() string {
+	switch f {
+	case SendRefused:
+		return "refused"
+	case SendQueueFull:
+		return "queue full"
+	case SendTimedOut:
+		return "timed out"
+	case SendSocketClosed:
+		return "socket closed"
+	}
+	return fmt.Sprintf("failure %d", uint8(f))
+}
+
+// SendFailed describes a send that failed: the action's socket, association
+// (0 for ActSendTo), PPID and message type, and why.
+type SendFailed struct {
+	Sock   Socket
+	Assoc  AssocID
+	SendTo bool
+	PPID   uint32
+	Type   uint8
+	Why    SendFailure
+}
+
+// FailureOf describes action a (ActSend or ActSendTo) failing for why.
+func FailureOf(a *Action, why SendFailure) SendFailed {
+	f := SendFailed{Sock: a.Sock, Assoc: a.Assoc, SendTo: a.Kind == ActSendTo, PPID: a.PPID, Why: why}
+	if len(a.Data) > 0 {
+		f.Type = a.Data[0]
+	}
+	return f
+}
+
+// HandleSendFailed is told of a send that failed. It counts it and, as
+// RSPLIB does, aborts an ASAP association that a reply or keep-alive could
+// not be sent on: the PE or PU is then told at once that its registrar is
+// gone, instead of waiting for an answer that never comes, and the PEs
+// registered over it are removed when the kernel reports the association
+// lost. A failure of ENRP traffic needs nothing: peers are judged by what
+// is heard from them, and the next heartbeat or request is sent anyway.
+func (c *Core) HandleSendFailed(now int64, f SendFailed) []Action {
+	c.begin()
+	c.Stats.SendFailures[f.Sock&1]++
+	c.logf(LogVerbose1, "Sending %s on %s socket, assoc %d failed (%s)", wire.TypeName(f.PPID, f.Type), f.Sock, f.Assoc, f.Why)
+	if f.Sock == SocketASAP && !f.SendTo && f.Why != SendSocketClosed {
+		c.abort(SocketASAP, f.Assoc)
+	}
+	return c.out
 }
 
 // registrationPolicy finds the policy type in a Registration laid out the

@@ -66,3 +66,37 @@ func TestSimnetSuppliesOnlyTheContract(t *testing.T) {
 		})
 	}
 }
+
+// A send the kernel refuses is reported back to the core (simnet does it
+// as the daemon does), and the core aborts the ASAP association it could
+// not answer on, as RSPLIB does: the PE is told at once, and what it
+// registered over the association goes with it.
+func TestSendFailureAbortsTheASAPAssociation(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		n := simnet.New(3)
+		if refuse {
+			n.Faults.RefuseASAP = map[uint8]bool{wire.ASAPRegistrationResponse: true}
+		}
+		r := n.AddRegistrar(registrar.DefaultConfig())
+		pe := n.AddClient(r)
+		pe.Register("P", 1, rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin})
+		n.RunFor(time.Second)
+		stored := r.Core.Handlespace().Find("P", 1) != nil
+		failures := r.Core.Stats.SendFailures[registrar.SocketASAP]
+		if !refuse {
+			if !stored || failures != 0 || pe.Last() == nil {
+				t.Fatalf("delivered: stored %v, %d send failures, answer %v", stored, failures, pe.Last())
+			}
+			continue
+		}
+		if failures != 1 {
+			t.Errorf("%d send failures counted, want 1", failures)
+		}
+		if stored {
+			t.Error("the PE whose association was aborted is still registered")
+		}
+		if pe.Last() != nil || pe.Connected() {
+			t.Errorf("refused: the PE got %v, connected %v; want nothing and its association aborted", pe.Last(), pe.Connected())
+		}
+	}
+}

@@ -230,6 +230,9 @@ type Stats struct {
 	Synchronizations                                      uint64
 	TakeoversStarted, TakeoversCompleted                  uint64
 	ErrorsSent                                            uint64
+	// SendFailures counts sends the I/O layer reported as failed, by
+	// socket (0 ASAP, 1 ENRP).
+	SendFailures [2]uint64
 	// Received and Sent count messages by protocol (0 ASAP, 1 ENRP) and type.
 	Received, Sent [2][16]uint64
 	// Causes counts error causes sent, by cause.

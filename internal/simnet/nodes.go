@@ -56,17 +56,23 @@ func (r *Registrar) Kill() {
 
 func (r *Registrar) sock(s registrar.Socket) socket { return socket{reg: r, sock: s} }
 
-// apply carries out the core's actions.
+// apply carries out the core's actions, then reports the sends that failed
+// back to the core and carries out what it makes of them, as the daemon
+// does.
 func (r *Registrar) apply(acts []registrar.Action) {
+	var failed []registrar.SendFailed
 	n := r.net
 	for i := range acts {
 		a := &acts[i]
 		src := r.sock(a.Sock)
 		switch a.Kind {
 		case registrar.ActSend:
-			if x := n.lookup(src, a.Assoc); x != nil {
-				n.transmit(src, x, a.PPID, a.Data)
+			x := n.lookup(src, a.Assoc)
+			if x == nil || (a.PPID == wire.PPIDASAP && n.Faults.RefuseASAP[a.Data[0]]) {
+				failed = append(failed, registrar.FailureOf(a, registrar.SendRefused))
+				continue
 			}
+			n.transmit(src, x, a.PPID, a.Data)
 		case registrar.ActSendTo:
 			dst, ok := n.findListener(a.To, a.Sock == registrar.SocketENRP)
 			if !ok || !dst.alive() {
@@ -96,6 +102,9 @@ func (r *Registrar) apply(acts []registrar.Action) {
 			s.Peers = append([]rserpool.RegistrarID(nil), s.Peers...)
 			r.CSP = append(r.CSP, s)
 		}
+	}
+	for _, f := range failed {
+		r.apply(r.Core.HandleSendFailed(n.Now, f))
 	}
 }
 
@@ -230,6 +239,9 @@ func (c *Client) Last() wire.Message {
 	}
 	return c.Received[len(c.Received)-1]
 }
+
+// Connected tells whether the client has an association with its home.
+func (c *Client) Connected() bool { return c.assoc != nil && !c.assoc.closed }
 
 func (c *Client) assocLost(id registrar.AssocID) {
 	if c.assoc != nil && c.assoc.idAt(c.sock()) == id {

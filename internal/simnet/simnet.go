@@ -37,6 +37,10 @@ type Faults struct {
 	Reorder bool
 	// DropTypes drops every ENRP message of these types.
 	DropTypes map[uint8]bool
+	// RefuseASAP makes every ASAP send of these types by a registrar fail
+	// as the kernel refuses a send on a broken association; the failure is
+	// reported to the core, as the daemon does.
+	RefuseASAP map[uint8]bool
 }
 
 // Network is the simulated network.
