@@ -35,7 +35,7 @@ func (c *assocCache) forget(n sctp.Notification) {
 
 // info returns the association's addresses and port, and the primary
 // path's smoothed RTT if srtt is set (the only other query, SCTP_STATUS).
-func (c *assocCache) info(s *sctp.Socket, assoc sctp.AssocID, srtt bool) registrar.AssocInfo {
+func (c *assocCache) info(s assocQuerier, assoc sctp.AssocID, srtt bool) registrar.AssocInfo {
 	info, ok := c.m[assoc]
 	if !ok {
 		aps, err := s.PeerAddrs(assoc)

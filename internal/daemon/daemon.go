@@ -14,13 +14,10 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/rserpool/rspregistrar/internal/announce"
 	"github.com/rserpool/rspregistrar/internal/config"
-	"github.com/rserpool/rspregistrar/internal/csp"
-	"github.com/rserpool/rspregistrar/internal/handlespace"
 	"github.com/rserpool/rspregistrar/internal/logging"
 	"github.com/rserpool/rspregistrar/internal/metrics"
 	"github.com/rserpool/rspregistrar/internal/registrar"
@@ -33,49 +30,18 @@ import (
 // maxPortAttempts is how often RSPLIB tries random ports for a socket pair.
 const maxPortAttempts = 1024
 
-// Daemon is a running registrar: its sockets, its core and its event loop.
+// Daemon is a running registrar: its bound sockets and the event loop that
+// owns its core. The sockets are kept here as what they are, for setting
+// them up and handing them on (Sockets, Facts); the loop sees them only
+// through the small interfaces of ports.go.
 type Daemon struct {
-	cfg   *config.Config
-	log   *logging.Logger
-	id    rserpool.RegistrarID
-	start time.Time
-	host  string
+	*loop
+	id rserpool.RegistrarID
 
-	asap, enrp      *sctp.Socket
-	out             [2]*outbox // by registrar.Socket
-	asapAnnounce    *announce.Sender
-	enrpAnnounce    *announce.Sender
-	enrpIn          *announce.Receiver
-	reporter        *csp.Reporter
-	core            *registrar.Core
-	events          chan event
-	readers         sync.WaitGroup
-	bufs            sync.Pool
-	lastRejoinWarn  bool
-	cspWarned       bool
-	sendErrorLogged map[string]bool
-	// failures are the sends of the actions being carried out that
-	// failed, for the core once they are done.
-	failures []registrar.SendFailed
-	// quit tells readers blocked on a full event queue that the loop is
-	// gone.
-	quit chan struct{}
-
-	// Research statistics (-statsfile, -scalar), owned by the loop.
-	table         *stats.Table
-	statsInterval time.Duration
-	averages      *stats.Averages
-	statsTimer    *time.Timer
-	statsWarned   bool
-
-	// Metrics, all nil/false when off: readers stamp events only when
-	// measure is set (fixed before they start).
-	metricsReq    <-chan metrics.Request
-	measure       bool
-	deadline      int64 // of the armed timer, 0 for none
-	assocs        [2]map[registrar.AssocID]struct{}
-	eventLatency  metrics.Histogram
-	timerLateness metrics.Histogram
+	asap, enrp   *sctp.Socket
+	asapAnnounce *announce.Sender
+	enrpAnnounce *announce.Sender
+	enrpIn       *announce.Receiver
 }
 
 // Options are what the caller adds to the configuration.
@@ -166,17 +132,7 @@ func (e *StartError) Unwrap() error { return e.Err }
 // opts.Inherit) and builds the core. id is the registrar id to use (already
 // chosen when -identifier was 0).
 func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: log, id: id, start: time.Now(), events: make(chan event, eventQueue),
-		sendErrorLogged: map[string]bool{}, quit: make(chan struct{}),
-		table: opts.Table, statsInterval: opts.StatsInterval, averages: opts.Averages}
-	// Most ASAP messages are under 512 bytes; a larger one grows its
-	// buffer, which then stays in the pool.
-	d.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
-	d.host, _ = os.Hostname()
-	if opts.Metrics != nil {
-		d.metricsReq, d.measure = opts.Metrics.Requests(), true
-		d.assocs = [2]map[registrar.AssocID]struct{}{{}, {}}
-	}
+	d := &Daemon{loop: &loop{cfg: cfg, log: log}, id: id}
 	ok := false
 	defer func() {
 		if !ok {
@@ -191,9 +147,6 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts
 	}
 	if err != nil {
 		return nil, err
-	}
-	if cfg.ENRPAnnounce.Enabled {
-		d.rejoin()
 	}
 	for _, s := range []*sctp.Socket{d.asap, d.enrp} {
 		if err := s.SetAutoClose(cfg.AutoCloseTimeout); err != nil {
@@ -214,18 +167,19 @@ func Open(cfg *config.Config, log *logging.Logger, id rserpool.RegistrarID, opts
 			log.Warningf("Unable to set SCTP_DELAYED_SACK: %v", err)
 		}
 	}
-	if cfg.CSP.Interval > 0 {
-		d.reporter, err = csp.NewReporter(id, cfg.CSP.Interval, cfg.CSP.Server)
-		if err != nil {
-			log.Errorf("Unable to create the CSP reporter: %v", err)
-		}
+	io := ports{socks: [2]sctpSocket{registrar.SocketASAP: d.asap, registrar.SocketENRP: d.enrp}}
+	// Only sockets that exist become interfaces: a nil *Sender in an
+	// interface would not compare equal to nil.
+	if d.asapAnnounce != nil {
+		io.announce[registrar.SocketASAP] = d.asapAnnounce
 	}
-	d.core = registrar.New(d.coreConfig(), d.now(), rand.New(rand.NewChaCha8(handlespace.RandomSeed())), coreLog{log})
-	if opts.Stats != nil {
-		d.core.Stats = copyStats(opts.Stats)
+	if d.enrpAnnounce != nil {
+		io.announce[registrar.SocketENRP] = d.enrpAnnounce
 	}
-	d.out[registrar.SocketASAP] = newOutbox(d.asap, log, cfg.EndpointKeepAliveTimeoutInterval, d.reportSendFailure)
-	d.out[registrar.SocketENRP] = newOutbox(d.enrp, log, cfg.EndpointKeepAliveTimeoutInterval, d.reportSendFailure)
+	if d.enrpIn != nil {
+		io.multicastIn = d.enrpIn
+	}
+	d.loop.init(d.coreConfig(), io, opts)
 	ok = true
 	return d, nil
 }
@@ -440,11 +394,11 @@ func (d *Daemon) Facts() config.Facts {
 }
 
 // Core gives access to the core; only safe while Run is not running.
-func (d *Daemon) Core() *registrar.Core { return d.core }
+func (d *loop) Core() *registrar.Core { return d.core }
 
 // Stats returns a copy of the core's counters; only safe while Run is not
 // running (before, or after it returned).
-func (d *Daemon) Stats() registrar.Stats { return copyStats(&d.core.Stats) }
+func (d *loop) Stats() registrar.Stats { return copyStats(&d.core.Stats) }
 
 func copyStats(s *registrar.Stats) registrar.Stats {
 	c := *s
@@ -469,13 +423,13 @@ func Counters(s *registrar.Stats) stats.Counters {
 	}
 }
 
-func (d *Daemon) sample() stats.Sample {
+func (d *loop) sample() stats.Sample {
 	st := d.core.Status()
 	return stats.Sample{Peers: len(st.Peers), Pools: st.Pools, PoolElements: st.PEs, OwnedPoolElements: st.OwnedPEs,
 		Counters: Counters(&d.core.Stats)}
 }
 
-func (d *Daemon) writeStats() {
+func (d *loop) writeStats() {
 	p, err := stats.ReadProcessTimes()
 	if err != nil {
 		d.log.Warningf("Unable to obtain process performance data! (%v)", err)
@@ -491,7 +445,7 @@ func (d *Daemon) writeStats() {
 }
 
 // snapshot copies what a metrics scrape shows.
-func (d *Daemon) snapshot() *metrics.Snapshot {
+func (d *loop) snapshot() *metrics.Snapshot {
 	st := d.core.Status()
 	s := &metrics.Snapshot{Status: *st, Stats: copyStats(&d.core.Stats),
 		Associations: [2]int{len(d.assocs[0]), len(d.assocs[1])},
@@ -500,21 +454,8 @@ func (d *Daemon) snapshot() *metrics.Snapshot {
 	return s
 }
 
-// shutdown ends like RSPLIB's registrar: no RSerPool message, a final CSP
-// report, sockets closed.
-func (d *Daemon) shutdown() {
-	if d.reporter != nil {
-		d.sendCSP(nil, true)
-		d.reporter.Close()
-	}
-	close(d.quit) // readers waiting to hand over an event give up
-	d.closeSockets()
-	for _, o := range d.out {
-		o.close()
-	}
-	d.readers.Wait()
-}
-
+// closeSockets closes the sockets bound so far, when Open fails; once the
+// loop has them, its shutdown closes them.
 func (d *Daemon) closeSockets() {
 	if d.enrpAnnounce != nil {
 		d.enrpAnnounce.Close()

@@ -41,7 +41,7 @@ func TestCopyStats(t *testing.T) {
 func TestSnapshot(t *testing.T) {
 	core := registrar.New(registrar.Config{ID: 0x1234, MentorDiscoveryTimeout: time.Second}, 1, nil, nil)
 	core.Stats.Registrations = 2
-	d := &Daemon{core: core, measure: true, assocs: [2]map[registrar.AssocID]struct{}{{}, {}}}
+	d := &loop{core: core, measure: true, assocs: [2]map[registrar.AssocID]struct{}{{}, {}}}
 	for _, ev := range []event{
 		{sock: registrar.SocketASAP, assoc: 1, assocEvent: registrar.AssocUp},
 		{sock: registrar.SocketASAP, assoc: 2, assocEvent: registrar.AssocUp},
@@ -80,7 +80,7 @@ func BenchmarkHandle(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			core := registrar.New(registrar.Config{ID: 1, MentorDiscoveryTimeout: time.Second}, 1, nil, nil)
-			d := &Daemon{core: core, start: time.Now(), measure: on}
+			d := &loop{core: core, start: time.Now(), measure: on}
 			if on {
 				d.assocs = [2]map[registrar.AssocID]struct{}{{}, {}}
 			}

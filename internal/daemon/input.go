@@ -13,7 +13,7 @@ import (
 )
 
 // stamp is the reader's time of an event, for the latency metric.
-func (d *Daemon) stamp() int64 {
+func (d *loop) stamp() int64 {
 	if d.measure {
 		return d.now()
 	}
@@ -21,7 +21,7 @@ func (d *Daemon) stamp() int64 {
 }
 
 // deliver hands an event to the loop; false once the loop has stopped.
-func (d *Daemon) deliver(ev event) bool {
+func (d *loop) deliver(ev event) bool {
 	select {
 	case d.events <- ev:
 		return true
@@ -31,24 +31,24 @@ func (d *Daemon) deliver(ev event) bool {
 }
 
 // reportSendFailure hands a send an outbox's writer gave up on to the loop.
-func (d *Daemon) reportSendFailure(f registrar.SendFailed) {
+func (d *loop) reportSendFailure(f registrar.SendFailed) {
 	d.deliver(event{kind: evSendFailed, at: d.stamp(), failed: f})
 }
 
-func (d *Daemon) getBuf(b []byte) *[]byte {
+func (d *loop) getBuf(b []byte) *[]byte {
 	p := d.bufs.Get().(*[]byte)
 	*p = append((*p)[:0], b...)
 	return p
 }
 
-func (d *Daemon) putBuf(p *[]byte) {
+func (d *loop) putBuf(p *[]byte) {
 	if cap(*p) <= 1<<16 {
 		d.bufs.Put(p)
 	}
 }
 
 // readSCTP is the reader goroutine of one SCTP socket.
-func (d *Daemon) readSCTP(s *sctp.Socket, which registrar.Socket) {
+func (d *loop) readSCTP(s sctpSocket, which registrar.Socket) {
 	defer d.readers.Done()
 	ms := make([]sctp.Message, readBatch)
 	cache := newAssocCache()
@@ -75,7 +75,7 @@ const readBatch = 32
 
 // input hands one message or notification read from s to the loop; false
 // once the loop has stopped.
-func (d *Daemon) input(s *sctp.Socket, which registrar.Socket, m *sctp.Message, cache *assocCache) bool {
+func (d *loop) input(s sctpSocket, which registrar.Socket, m *sctp.Message, cache *assocCache) bool {
 	if m.Err != nil {
 		d.log.Warningf("Unable to read from registrar socket: %v", m.Err)
 		return true
@@ -121,9 +121,9 @@ func assocEvent(n sctp.Notification) (registrar.AssocEvent, bool) {
 	return 0, false
 }
 
-func (d *Daemon) readMulticast() {
+func (d *loop) readMulticast() {
 	defer d.readers.Done()
-	err := d.enrpIn.Run(func(payload []byte, from netip.AddrPort) {
+	err := d.io.multicastIn.Run(func(payload []byte, from netip.AddrPort) {
 		d.deliver(event{kind: evMulticast, at: d.stamp(), data: d.getBuf(payload), from: from})
 	})
 	if err != nil {

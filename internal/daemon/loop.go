@@ -5,20 +5,104 @@ package daemon
 
 import (
 	"context"
+	"math/rand/v2"
+	"os"
+	"sync"
 	"time"
 
+	"github.com/rserpool/rspregistrar/internal/config"
+	"github.com/rserpool/rspregistrar/internal/csp"
+	"github.com/rserpool/rspregistrar/internal/handlespace"
+	"github.com/rserpool/rspregistrar/internal/logging"
+	"github.com/rserpool/rspregistrar/internal/metrics"
 	"github.com/rserpool/rspregistrar/internal/registrar"
+	"github.com/rserpool/rspregistrar/internal/stats"
 )
 
-func (d *Daemon) now() int64 { return int64(time.Since(d.start)) + 1 }
+// loop is the event loop and everything it owns: the core, the outboxes,
+// the reader goroutines' queue, statistics and metrics. It reaches the
+// outside world only through io.
+type loop struct {
+	cfg   *config.Config
+	log   *logging.Logger
+	start time.Time
+	host  string
+
+	io              ports
+	out             [2]*outbox // by registrar.Socket
+	reporter        *csp.Reporter
+	core            *registrar.Core
+	events          chan event
+	readers         sync.WaitGroup
+	bufs            sync.Pool
+	lastRejoinWarn  bool
+	cspWarned       bool
+	sendErrorLogged map[string]bool
+	// failures are the sends of the actions being carried out that
+	// failed, for the core once they are done.
+	failures []registrar.SendFailed
+	// quit tells readers blocked on a full event queue that the loop is
+	// gone.
+	quit chan struct{}
+
+	// Research statistics (-statsfile, -scalar), owned by the loop.
+	table         *stats.Table
+	statsInterval time.Duration
+	averages      *stats.Averages
+	statsTimer    *time.Timer
+	statsWarned   bool
+
+	// Metrics, all nil/false when off: readers stamp events only when
+	// measure is set (fixed before they start).
+	metricsReq    <-chan metrics.Request
+	measure       bool
+	deadline      int64 // of the armed timer, 0 for none
+	assocs        [2]map[registrar.AssocID]struct{}
+	eventLatency  metrics.Histogram
+	timerLateness metrics.Histogram
+}
+
+// init sets the loop up over io with a core of configuration rc; cfg and
+// log are set already.
+func (d *loop) init(rc registrar.Config, io ports, opts Options) {
+	d.start, d.io = time.Now(), io
+	d.events = make(chan event, eventQueue)
+	d.sendErrorLogged, d.quit = map[string]bool{}, make(chan struct{})
+	d.table, d.statsInterval, d.averages = opts.Table, opts.StatsInterval, opts.Averages
+	// Most ASAP messages are under 512 bytes; a larger one grows its
+	// buffer, which then stays in the pool.
+	d.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	d.host, _ = os.Hostname()
+	if opts.Metrics != nil {
+		d.metricsReq, d.measure = opts.Metrics.Requests(), true
+		d.assocs = [2]map[registrar.AssocID]struct{}{{}, {}}
+	}
+	d.rejoin()
+	if d.cfg.CSP.Interval > 0 {
+		var err error
+		d.reporter, err = csp.NewReporter(rc.ID, d.cfg.CSP.Interval, d.cfg.CSP.Server)
+		if err != nil {
+			d.log.Errorf("Unable to create the CSP reporter: %v", err)
+		}
+	}
+	d.core = registrar.New(rc, d.now(), rand.New(rand.NewChaCha8(handlespace.RandomSeed())), coreLog{d.log})
+	if opts.Stats != nil {
+		d.core.Stats = copyStats(opts.Stats)
+	}
+	for _, sock := range []registrar.Socket{registrar.SocketASAP, registrar.SocketENRP} {
+		d.out[sock] = newOutbox(io.socks[sock], d.log, d.cfg.EndpointKeepAliveTimeoutInterval, d.reportSendFailure)
+	}
+}
+
+func (d *loop) now() int64 { return int64(time.Since(d.start)) + 1 }
 
 // Run is the event loop. It returns when ctx is done, after the final CSP
 // report, with every socket closed. hup triggers a log file reopen.
-func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
+func (d *loop) Run(ctx context.Context, hup <-chan struct{}) error {
 	d.readers.Add(2)
-	go d.readSCTP(d.asap, registrar.SocketASAP)
-	go d.readSCTP(d.enrp, registrar.SocketENRP)
-	if d.enrpIn != nil {
+	go d.readSCTP(d.io.socks[registrar.SocketASAP], registrar.SocketASAP)
+	go d.readSCTP(d.io.socks[registrar.SocketENRP], registrar.SocketENRP)
+	if d.io.multicastIn != nil {
 		d.readers.Add(1)
 		go d.readMulticast()
 	}
@@ -101,7 +185,7 @@ type deadline struct {
 // already: most events leave the earliest deadline as it was (a PE's new
 // keep-alive timer comes after the ones running), and re-arming costs clock
 // readings.
-func (d *Daemon) armTimer(t *time.Timer, armed deadline) deadline {
+func (d *loop) armTimer(t *time.Timer, armed deadline) deadline {
 	at, ok := d.core.NextDeadline()
 	next := deadline{set: true, ok: ok, at: at}
 	if !ok {
@@ -129,7 +213,7 @@ func (d *Daemon) armTimer(t *time.Timer, armed deadline) deadline {
 	return next
 }
 
-func (d *Daemon) handle(now int64, ev event) {
+func (d *loop) handle(now int64, ev event) {
 	if d.measure {
 		// The batch's time can be earlier than a reader's stamp of an
 		// event drained later; measuring reads the clock itself.
@@ -153,7 +237,7 @@ func (d *Daemon) handle(now int64, ev event) {
 }
 
 // trackAssoc keeps the set of open associations for the metrics.
-func (d *Daemon) trackAssoc(ev event) {
+func (d *loop) trackAssoc(ev event) {
 	set := d.assocs[0]
 	if ev.sock == registrar.SocketENRP {
 		set = d.assocs[1]
@@ -164,4 +248,19 @@ func (d *Daemon) trackAssoc(ev event) {
 	case registrar.AssocCommLost, registrar.AssocShutdownComplete, registrar.AssocCantStart:
 		delete(set, ev.assoc)
 	}
+}
+
+// shutdown ends like RSPLIB's registrar: no RSerPool message, a final CSP
+// report, sockets closed.
+func (d *loop) shutdown() {
+	if d.reporter != nil {
+		d.sendCSP(nil, true)
+		d.reporter.Close()
+	}
+	close(d.quit) // readers waiting to hand over an event give up
+	d.io.close()
+	for _, o := range d.out {
+		o.close()
+	}
+	d.readers.Wait()
 }

@@ -17,7 +17,7 @@ import (
 // reports the sends that failed back to the core (after the batch, as the
 // actions are only valid until the next call into it) and carries out what
 // it makes of them.
-func (d *Daemon) execute(now int64, acts []registrar.Action) {
+func (d *loop) execute(now int64, acts []registrar.Action) {
 	d.carryOut(now, acts)
 	for len(d.failures) > 0 {
 		f := d.failures[0]
@@ -29,7 +29,7 @@ func (d *Daemon) execute(now int64, acts []registrar.Action) {
 
 // carryOut does the actions. Runs of sends on one socket (a keep-alive
 // round, the answers to a batch of requests) go out together.
-func (d *Daemon) carryOut(now int64, acts []registrar.Action) {
+func (d *loop) carryOut(now int64, acts []registrar.Action) {
 	at := d.start.Add(time.Duration(now))
 	for i := 0; i < len(acts); {
 		a := &acts[i]
@@ -47,14 +47,14 @@ func (d *Daemon) carryOut(now int64, acts []registrar.Action) {
 		case registrar.ActAbort:
 			_ = d.out[a.Sock].send(a, a.Sock, at)
 		case registrar.ActMulticastASAP:
-			if d.asapAnnounce != nil {
-				if _, err := d.asapAnnounce.Send(a.Data); err != nil {
+			if an := d.io.announce[registrar.SocketASAP]; an != nil {
+				if _, err := an.Send(a.Data); err != nil {
 					d.log.Warningf("Unable to send announce: %v", err)
 				}
 			}
 		case registrar.ActMulticastENRP:
-			if d.enrpAnnounce != nil {
-				if _, err := d.enrpAnnounce.Send(a.Data); err != nil {
+			if an := d.io.announce[registrar.SocketENRP]; an != nil {
+				if _, err := an.Send(a.Data); err != nil {
 					d.log.Warningf("Sending Presence via multicast failed: %v", err)
 				}
 			}
@@ -68,7 +68,7 @@ func (d *Daemon) carryOut(now int64, acts []registrar.Action) {
 
 // sendFailed logs a send that failed at once (or found the queue full) and
 // keeps it for the core.
-func (d *Daemon) sendFailed(a *registrar.Action, err error) {
+func (d *loop) sendFailed(a *registrar.Action, err error) {
 	d.failures = append(d.failures, registrar.FailureOf(a, sendFailure(err, false)))
 	if a.Kind == registrar.ActSend {
 		d.log.Warningf("Sending %s on %s assoc %d failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.Sock, a.Assoc, err)
@@ -83,11 +83,11 @@ func (d *Daemon) sendFailed(a *registrar.Action, err error) {
 	d.log.Logf(level, "Sending %s to %v failed: %v", wire.TypeName(a.PPID, a.Data[0]), a.To, err)
 }
 
-func (d *Daemon) rejoin() {
-	if d.enrpIn == nil {
+func (d *loop) rejoin() {
+	if d.io.multicastIn == nil {
 		return
 	}
-	n, err := d.enrpIn.Rejoin()
+	n, err := d.io.multicastIn.Rejoin()
 	if n == 0 {
 		if !d.lastRejoinWarn || d.log.Enabled(logging.LevelVerbose1) {
 			d.log.Warningf("Unable to join multicast group %v. Registrar will probably be unable to detect peers! (%v)", d.cfg.ENRPAnnounce.Group, err)
@@ -101,15 +101,15 @@ func (d *Daemon) rejoin() {
 // asapLocalAddrs are the ASAP socket's addresses for the CSP location,
 // read at every report as RSPLIB does, so that a wildcard socket shows the
 // interfaces of the moment.
-func (d *Daemon) asapLocalAddrs() []netip.AddrPort {
-	addrs, err := d.asap.LocalAddrs()
+func (d *loop) asapLocalAddrs() []netip.AddrPort {
+	addrs, err := d.io.socks[registrar.SocketASAP].LocalAddrs()
 	if err != nil {
 		return nil
 	}
 	return addrs
 }
 
-func (d *Daemon) sendCSP(st *registrar.Status, final bool) {
+func (d *loop) sendCSP(st *registrar.Status, final bool) {
 	if d.reporter == nil {
 		return
 	}

@@ -36,7 +36,7 @@ func reclaimDue(last, prev, cur heapSample) bool {
 }
 
 // reclaimMemory runs until ctx is done, reclaiming when reclaimDue says so.
-func (d *Daemon) reclaimMemory(ctx context.Context) {
+func (d *loop) reclaimMemory(ctx context.Context) {
 	samples := []metrics.Sample{
 		{Name: "/gc/heap/allocs:bytes"},
 		{Name: "/gc/heap/live:bytes"},
