@@ -221,21 +221,9 @@ func (p *parser) policy(ps *rserpool.PolicySettings) bool {
 	}
 	w := func(i int) uint32 { return binary.BigEndian.Uint32(p.b[s+4+4*i:]) }
 	*ps = rserpool.PolicySettings{Type: t}
-	switch t {
-	case rserpool.PolicyWeightedRoundRobin, rserpool.PolicyWeightedRandom, rserpool.PolicyPriority:
-		ps.Weight = w(0)
-	case rserpool.PolicyLeastUsed, rserpool.PolicyRandomizedLeastUsed:
-		ps.Load = w(0)
-	case rserpool.PolicyLeastUsedDegradation, rserpool.PolicyPriorityLeastUsed,
-		rserpool.PolicyRandomizedPriorityLeastUsed, rserpool.PolicyRandomizedLeastUsedDegradation,
-		rserpool.PolicyPriorityLeastUsedDegradation, rserpool.PolicyRandomizedPriorityLeastUsedDegradation:
-		ps.Load, ps.LoadDegradation = w(0), w(1)
-	case rserpool.PolicyWeightedRandomDPF:
-		ps.Weight, ps.WeightDPF, ps.Distance = w(0), w(1), w(2)
-	case rserpool.PolicyLeastUsedDPF:
-		ps.Load, ps.LoadDPF, ps.Distance = w(0), w(1), w(2)
-	case rserpool.PolicyLeastUsedDegradationDPF:
-		ps.Load, ps.LoadDegradation, ps.LoadDPF, ps.Distance = w(0), w(1), w(2), w(3)
+	fields, _ := policyLayout(t)
+	for i, f := range fields {
+		*f.in(ps) = w(i)
 	}
 	return p.finishTLV(at)
 }

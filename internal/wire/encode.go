@@ -155,48 +155,15 @@ func transportLen(t *rserpool.Transport) int {
 	return n
 }
 
-// policyWords is the number of 32-bit values after the policy type, or -1
-// for types without a wire encoding.
-func policyWords(t rserpool.PolicyType) int {
-	switch t {
-	case rserpool.PolicyRoundRobin, rserpool.PolicyRandom:
-		return 0
-	case rserpool.PolicyWeightedRoundRobin, rserpool.PolicyWeightedRandom, rserpool.PolicyPriority,
-		rserpool.PolicyLeastUsed, rserpool.PolicyRandomizedLeastUsed:
-		return 1
-	case rserpool.PolicyLeastUsedDegradation, rserpool.PolicyPriorityLeastUsed,
-		rserpool.PolicyRandomizedPriorityLeastUsed, rserpool.PolicyRandomizedLeastUsedDegradation,
-		rserpool.PolicyPriorityLeastUsedDegradation, rserpool.PolicyRandomizedPriorityLeastUsedDegradation:
-		return 2
-	case rserpool.PolicyWeightedRandomDPF, rserpool.PolicyLeastUsedDPF:
-		return 3
-	case rserpool.PolicyLeastUsedDegradationDPF:
-		return 4
-	}
-	return -1
-}
-
 func appendPolicy(dst []byte, p *rserpool.PolicySettings) ([]byte, error) {
 	if policyWords(p.Type) < 0 {
 		return dst, fmt.Errorf("%w: %v", ErrPolicy, p.Type)
 	}
 	s := len(dst)
 	dst = app32(beginTLV(dst, ParamPolicy), uint32(p.Type))
-	switch p.Type {
-	case rserpool.PolicyWeightedRoundRobin, rserpool.PolicyWeightedRandom, rserpool.PolicyPriority:
-		dst = app32(dst, p.Weight)
-	case rserpool.PolicyLeastUsed, rserpool.PolicyRandomizedLeastUsed:
-		dst = app32(dst, p.Load)
-	case rserpool.PolicyLeastUsedDegradation, rserpool.PolicyPriorityLeastUsed,
-		rserpool.PolicyRandomizedPriorityLeastUsed, rserpool.PolicyRandomizedLeastUsedDegradation,
-		rserpool.PolicyPriorityLeastUsedDegradation, rserpool.PolicyRandomizedPriorityLeastUsedDegradation:
-		dst = app32(app32(dst, p.Load), p.LoadDegradation)
-	case rserpool.PolicyWeightedRandomDPF:
-		dst = app32(app32(app32(dst, p.Weight), p.WeightDPF), p.Distance)
-	case rserpool.PolicyLeastUsedDPF:
-		dst = app32(app32(app32(dst, p.Load), p.LoadDPF), p.Distance)
-	case rserpool.PolicyLeastUsedDegradationDPF:
-		dst = app32(app32(app32(app32(dst, p.Load), p.LoadDegradation), p.LoadDPF), p.Distance)
+	fields, _ := policyLayout(p.Type)
+	for _, f := range fields {
+		dst = app32(dst, *f.in(p))
 	}
 	return endTLV(dst, s)
 }
