@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/rserpool/rspregistrar/internal/registrar"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
@@ -108,27 +109,15 @@ type Config struct {
 	// the port of its first address (ENRPPort when none was given).
 	Peers []rserpool.Transport
 
-	MaxBadPEReports         uint32
-	DistanceStep            uint32 // milliseconds
-	MaxIncrement            uint32
-	MaxHResItems            uint32
-	MaxElementsPerHTRequest uint32
+	// Core holds the protocol settings that the registrar core takes as
+	// they are, with RSPLIB's defaults from registrar.DefaultConfig (the
+	// one place they are written). The daemon adds what only the bound
+	// sockets and the rest of this configuration tell: the id, the ENRP
+	// port and addresses, the static peers, announces and CSP.
+	Core registrar.Config
 
-	AutoCloseTimeout                      time.Duration
-	ServerAnnounceCycle                   time.Duration
-	EndpointMonitoringHeartbeatInterval   time.Duration // fixed, printed only
-	EndpointKeepAliveTransmissionInterval time.Duration
-	EndpointKeepAliveTimeoutInterval      time.Duration
-	MinAddressScope                       rserpool.Scope
-	PeerHeartbeatCycle                    time.Duration
-	PeerMaxTimeLastHeard                  time.Duration
-	PeerMaxTimeNoResponse                 time.Duration
-	MentorDiscoveryTimeout                time.Duration
-	TakeoverExpiryInterval                time.Duration
-	SupportTakeoverSuggestion             bool
-	// MaxHRRate and MaxEURate are requests per second; <= 0 is unlimited.
-	MaxHRRate float64
-	MaxEURate float64
+	AutoCloseTimeout                    time.Duration
+	EndpointMonitoringHeartbeatInterval time.Duration // fixed, printed only
 	// AnnounceTTL is the multicast TTL / hop limit of announces (1..255).
 	AnnounceTTL int
 
@@ -152,31 +141,16 @@ type Config struct {
 // Default returns RSPLIB's defaults, with no CSP environment variables set.
 func Default() Config {
 	return Config{
-		ASAP:                                  Local{Auto: true},
-		ASAPAnnounce:                          Announce{Enabled: true, Group: asapAnnounceGroup},
-		ENRP:                                  Local{Auto: true},
-		ENRPAnnounce:                          Announce{Enabled: true, Group: enrpAnnounceGroup},
-		MaxBadPEReports:                       3,
-		DistanceStep:                          50,
-		MaxIncrement:                          0,
-		MaxHResItems:                          3,
-		MaxElementsPerHTRequest:               128,
-		AutoCloseTimeout:                      300 * time.Second,
-		ServerAnnounceCycle:                   1000 * time.Millisecond,
-		EndpointMonitoringHeartbeatInterval:   1000 * time.Millisecond,
-		EndpointKeepAliveTransmissionInterval: 5000 * time.Millisecond,
-		EndpointKeepAliveTimeoutInterval:      5000 * time.Millisecond,
-		MinAddressScope:                       rserpool.ScopeSiteLocal,
-		PeerHeartbeatCycle:                    2444444 * time.Microsecond,
-		PeerMaxTimeLastHeard:                  5000 * time.Millisecond,
-		PeerMaxTimeNoResponse:                 5000 * time.Millisecond,
-		MentorDiscoveryTimeout:                5000 * time.Millisecond,
-		TakeoverExpiryInterval:                5000 * time.Millisecond,
-		MaxHRRate:                             -1,
-		MaxEURate:                             -1,
-		AnnounceTTL:                           30,
-		Log:                                   Log{Level: 1, Color: true},
-		CSP:                                   CSP{Server: defaultCSPServer},
-		Stats:                                 Stats{Interval: -1, ObjectName: "registrar"},
+		ASAP:                                Local{Auto: true},
+		ASAPAnnounce:                        Announce{Enabled: true, Group: asapAnnounceGroup},
+		ENRP:                                Local{Auto: true},
+		ENRPAnnounce:                        Announce{Enabled: true, Group: enrpAnnounceGroup},
+		Core:                                registrar.DefaultConfig(),
+		AutoCloseTimeout:                    300 * time.Second,
+		EndpointMonitoringHeartbeatInterval: 1000 * time.Millisecond,
+		AnnounceTTL:                         30,
+		Log:                                 Log{Level: 1, Color: true},
+		CSP:                                 CSP{Server: defaultCSPServer},
+		Stats:                               Stats{Interval: -1, ObjectName: "registrar"},
 	}
 }

@@ -200,29 +200,29 @@ var options = []option{
 	secondsOpt("autoclosetimeout", "SCTP auto-close timeout for idle ASAP associations", 5, 0,
 		func(c *Config) *time.Duration { return &c.AutoCloseTimeout }),
 	msOpt("serverannouncecycle", "ASAP server announce interval", 100, 60000,
-		func(c *Config) *time.Duration { return &c.ServerAnnounceCycle }),
+		func(c *Config) *time.Duration { return &c.Core.ServerAnnounceCycle }),
 	countOpt("maxbadpereports", "reports", "Endpoint Unreachable reports before a pool element is removed", 1, 0,
-		func(c *Config) *uint32 { return &c.MaxBadPEReports }),
+		func(c *Config) *int { return &c.Core.MaxBadPEReports }),
 	rateOpt("maxeurate", "Endpoint Unreachable reports per second accepted from one pool user, <= 0 unlimited",
-		func(c *Config) *float64 { return &c.MaxEURate }),
+		func(c *Config) *float64 { return &c.Core.MaxEURate }),
 	rateOpt("maxhrrate", "handle resolutions per second accepted from one pool user, <= 0 unlimited",
-		func(c *Config) *float64 { return &c.MaxHRRate }),
+		func(c *Config) *float64 { return &c.Core.MaxHRRate }),
 	msOpt("endpointkeepalivetransmissioninterval", "idle time before an Endpoint Keep-Alive to a pool element", 300, 300000,
-		func(c *Config) *time.Duration { return &c.EndpointKeepAliveTransmissionInterval }),
+		func(c *Config) *time.Duration { return &c.Core.KeepAliveTransmissionInterval }),
 	msOpt("endpointkeepalivetimeoutinterval", "time to wait for an Endpoint Keep-Alive Ack", 100, 60000,
-		func(c *Config) *time.Duration { return &c.EndpointKeepAliveTimeoutInterval }),
+		func(c *Config) *time.Duration { return &c.Core.KeepAliveTimeoutInterval }),
 	{
 		name: "minaddressscope", syntax: "loopback|sitelocal|global",
 		usage: "narrowest address scope accepted from pool elements (site-local is accepted too)",
-		def:   func(c *Config) string { return scopeName(c.MinAddressScope) },
+		def:   func(c *Config) string { return scopeName(c.Core.MinAddressScope) },
 		set: func(p *parser, v string) error {
 			switch v {
 			case "loopback":
-				p.cfg.MinAddressScope = rserpool.ScopeLoopback
+				p.cfg.Core.MinAddressScope = rserpool.ScopeLoopback
 			case "sitelocal", "site-local":
-				p.cfg.MinAddressScope = rserpool.ScopeSiteLocal
+				p.cfg.Core.MinAddressScope = rserpool.ScopeSiteLocal
 			case "global":
-				p.cfg.MinAddressScope = rserpool.ScopeGlobal
+				p.cfg.Core.MinAddressScope = rserpool.ScopeGlobal
 			default:
 				return errors.New(`use "loopback", "sitelocal" or "global"`)
 			}
@@ -230,18 +230,18 @@ var options = []option{
 		},
 	},
 	msOpt("peerheartbeatcycle", "ENRP presence interval", 1000, 300000,
-		func(c *Config) *time.Duration { return &c.PeerHeartbeatCycle }),
+		func(c *Config) *time.Duration { return &c.Core.PeerHeartbeatCycle }),
 	msOpt("peermaxtimelastheard", "silence before a peer is probed", 1000, 300000,
-		func(c *Config) *time.Duration { return &c.PeerMaxTimeLastHeard }),
+		func(c *Config) *time.Duration { return &c.Core.PeerMaxTimeLastHeard }),
 	msOpt("peermaxtimenoresponse", "time a probed peer has to answer before it is taken over", 1000, 60000,
-		func(c *Config) *time.Duration { return &c.PeerMaxTimeNoResponse }),
-	flagOpt("supporttakeoversuggestion", "honour takeover suggestions", func(c *Config) *bool { return &c.SupportTakeoverSuggestion }),
+		func(c *Config) *time.Duration { return &c.Core.PeerMaxTimeNoResponse }),
+	flagOpt("supporttakeoversuggestion", "honour takeover suggestions", func(c *Config) *bool { return &c.Core.SupportTakeoverSuggestion }),
 	msOpt("takeoverexpiryinterval", "time to collect Init Takeover Acks", 1000, 60000,
-		func(c *Config) *time.Duration { return &c.TakeoverExpiryInterval }),
+		func(c *Config) *time.Duration { return &c.Core.TakeoverExpiryInterval }),
 	msOpt("mentordiscoverytimeout", "start-up time to find a mentor registrar", 1000, 60000,
-		func(c *Config) *time.Duration { return &c.MentorDiscoveryTimeout }),
+		func(c *Config) *time.Duration { return &c.Core.MentorDiscoveryTimeout }),
 	msOpt("mentorhuntinterval", "name of -mentordiscoverytimeout in RSPLIB's usage text and README", 1000, 60000,
-		func(c *Config) *time.Duration { return &c.MentorDiscoveryTimeout }),
+		func(c *Config) *time.Duration { return &c.Core.MentorDiscoveryTimeout }),
 	{
 		name: "actionlogfile", syntax: "file", usage: "RSPLIB's per-action research log: not supported, rejected",
 		def: func(*Config) string { return "none" },
@@ -282,13 +282,13 @@ var options = []option{
 	stringOpt("daemonpidfile", "file", "run in the background and write the process ID to file", true,
 		func(c *Config) *string { return &c.DaemonPIDFile }),
 	countOpt("distancestep", "milliseconds", "distance rounding step of the DPF policies", 1, 0,
-		func(c *Config) *uint32 { return &c.DistanceStep }),
+		func(c *Config) *uint32 { return &c.Core.DistanceStep }),
 	countOpt("maxincrement", "increment", "MaxIncrement of the pool policies, 0 for the policy's default", 0, 0,
-		func(c *Config) *uint32 { return &c.MaxIncrement }),
+		func(c *Config) *int { return &c.Core.MaxIncrement }),
 	countOpt("maxhresitems", "items", "pool elements returned when a pool user asks for none in particular", 1, 0,
-		func(c *Config) *uint32 { return &c.MaxHResItems }),
+		func(c *Config) *int { return &c.Core.MaxHResItems }),
 	countOpt("maxelementsperhtrequest", "items", "pool elements per ENRP Handle Table Response", 1, 0,
-		func(c *Config) *uint32 { return &c.MaxElementsPerHTRequest }),
+		func(c *Config) *int { return &c.Core.MaxElementsPerHTRequest }),
 	intOpt("announcettl", "ttl", "multicast TTL / hop limit of announces", 1, 255,
 		func(c *Config) *int { return &c.AnnounceTTL }),
 	secondsFloatOpt("uptime", "failure-test mode: mean run time before an automatic restart, 0 off",
@@ -536,13 +536,13 @@ func announce(name, usage string, group netip.AddrPort, field func(*Config) *Ann
 	}
 }
 
-func countOpt(name, syntax, usage string, lo, hi uint64, field func(*Config) *uint32) option {
+func countOpt[T uint32 | int](name, syntax, usage string, lo, hi uint64, field func(*Config) *T) option {
 	return option{
 		name: name, syntax: syntax, usage: usage, min: lo, max: hi,
 		def: func(c *Config) string { return strconv.FormatUint(uint64(*field(c)), 10) },
 		set: func(p *parser, v string) error {
 			n, err := p.number(v, lo, hi)
-			*field(&p.cfg) = uint32(n)
+			*field(&p.cfg) = T(n)
 			return err
 		},
 	}

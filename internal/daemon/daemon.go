@@ -318,31 +318,12 @@ func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl int, i
 
 func (d *Daemon) coreConfig() registrar.Config {
 	c := d.cfg
-	rc := registrar.Config{
-		ID:                            d.id,
-		MaxBadPEReports:               int(c.MaxBadPEReports),
-		MaxHResItems:                  int(c.MaxHResItems),
-		MaxIncrement:                  int(c.MaxIncrement),
-		MinAddressScope:               c.MinAddressScope,
-		DistanceStep:                  c.DistanceStep,
-		ServerAnnounceCycle:           c.ServerAnnounceCycle,
-		KeepAliveTransmissionInterval: c.EndpointKeepAliveTransmissionInterval,
-		KeepAliveTimeoutInterval:      c.EndpointKeepAliveTimeoutInterval,
-		MaxHRRate:                     c.MaxHRRate,
-		MaxEURate:                     c.MaxEURate,
-		ASAPAnnounce:                  c.ASAPAnnounce.Enabled,
-		ENRPAnnounce:                  c.ENRPAnnounce.Enabled,
-		PeerHeartbeatCycle:            c.PeerHeartbeatCycle,
-		PeerMaxTimeLastHeard:          c.PeerMaxTimeLastHeard,
-		PeerMaxTimeNoResponse:         c.PeerMaxTimeNoResponse,
-		MentorDiscoveryTimeout:        c.MentorDiscoveryTimeout,
-		TakeoverExpiryInterval:        c.TakeoverExpiryInterval,
-		MaxElementsPerHTRequest:       int(c.MaxElementsPerHTRequest),
-		SupportTakeoverSuggestion:     c.SupportTakeoverSuggestion,
-		ENRPPort:                      d.enrp.Port(),
-		ENRPAddrs:                     d.enrpAddrs(),
-		CSPInterval:                   c.CSP.Interval,
-	}
+	rc := c.Core
+	rc.ID = d.id
+	rc.ASAPAnnounce, rc.ENRPAnnounce = c.ASAPAnnounce.Enabled, c.ENRPAnnounce.Enabled
+	rc.ENRPPort, rc.ENRPAddrs = d.enrp.Port(), d.enrpAddrs()
+	rc.CSPInterval = c.CSP.Interval
+	rc.StaticPeers = nil
 	// A static peer that is ourselves (same port, one of our addresses) is
 	// skipped, as RSPLIB does.
 	for _, p := range c.Peers {

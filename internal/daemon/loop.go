@@ -90,7 +90,7 @@ func (d *loop) init(rc registrar.Config, io ports, opts Options) {
 		d.core.Stats = copyStats(opts.Stats)
 	}
 	for _, sock := range []registrar.Socket{registrar.SocketASAP, registrar.SocketENRP} {
-		d.out[sock] = newOutbox(io.socks[sock], d.log, d.cfg.EndpointKeepAliveTimeoutInterval, d.reportSendFailure)
+		d.out[sock] = newOutbox(io.socks[sock], d.log, d.cfg.Core.KeepAliveTimeoutInterval, d.reportSendFailure)
 	}
 }
 

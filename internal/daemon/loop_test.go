@@ -285,7 +285,7 @@ func next(t *testing.T, s *fakeSocket) sent {
 
 func testConfigs() (*config.Config, registrar.Config) {
 	cfg := config.Default()
-	rc := registrar.DefaultConfig()
+	rc := cfg.Core
 	rc.ID = 0x01020304
 	rc.ENRPPort, rc.ENRPAddrs = 3864, []netip.Addr{netip.MustParseAddr("198.18.0.1")}
 	return &cfg, rc
