@@ -1,4 +1,4 @@
-package enrp
+package peerlist
 
 import (
 	"cmp"
@@ -113,26 +113,26 @@ var (
 	ErrInvalidID = errors.New("invalid registrar id for this kind of peer entry")
 )
 
-// PeerList is the set of known peers in RSPLIB's index order: entries with
+// List is the set of known peers in RSPLIB's index order: entries with
 // id 0 (static peers not heard from yet) first, ordered by address block,
 // then by id. Peer lists are small, so a sorted slice is the right structure.
-type PeerList struct {
+type List struct {
 	own   rserpool.RegistrarID
 	peers []*Peer
 }
 
-// NewPeerList returns an empty list for the registrar own.
-func NewPeerList(own rserpool.RegistrarID) *PeerList { return &PeerList{own: own} }
+// New returns an empty list for the registrar own.
+func New(own rserpool.RegistrarID) *List { return &List{own: own} }
 
 // Len returns the number of entries.
-func (l *PeerList) Len() int { return len(l.peers) }
+func (l *List) Len() int { return len(l.peers) }
 
 // All returns the entries in index order. The slice must not be modified;
 // it is invalidated by the next change to the list.
-func (l *PeerList) All() []*Peer { return l.peers }
+func (l *List) All() []*Peer { return l.peers }
 
 // Find returns the entry with the given non-zero id.
-func (l *PeerList) Find(id rserpool.RegistrarID) *Peer {
+func (l *List) Find(id rserpool.RegistrarID) *Peer {
 	if id == 0 {
 		return nil
 	}
@@ -144,7 +144,7 @@ func (l *PeerList) Find(id rserpool.RegistrarID) *Peer {
 }
 
 // findUnidentified returns the first id-0 entry whose address block overlaps.
-func (l *PeerList) findUnidentified(addrs *rserpool.Transport) *Peer {
+func (l *List) findUnidentified(addrs *rserpool.Transport) *Peer {
 	for _, p := range l.peers {
 		if p.ID != 0 {
 			break
@@ -158,7 +158,7 @@ func (l *PeerList) findUnidentified(addrs *rserpool.Transport) *Peer {
 
 // AddStatic adds a configured (-peer) entry with id 0. An entry with an
 // overlapping address block is not added twice.
-func (l *PeerList) AddStatic(addrs rserpool.Transport, now int64) *Peer {
+func (l *List) AddStatic(addrs rserpool.Transport, now int64) *Peer {
 	if p := l.findUnidentified(&addrs); p != nil {
 		return p
 	}
@@ -173,7 +173,7 @@ func (l *PeerList) AddStatic(addrs rserpool.Transport, now int64) *Peer {
 // configured addresses; otherwise a dynamic entry keyed by id is created or
 // its addresses are replaced. isNew reports a peer we did not know under this
 // id before (including a static entry that just learned its id).
-func (l *PeerList) Register(id rserpool.RegistrarID, addrs rserpool.Transport, fromPeer bool, now int64) (p *Peer, isNew bool, err error) {
+func (l *List) Register(id rserpool.RegistrarID, addrs rserpool.Transport, fromPeer bool, now int64) (p *Peer, isNew bool, err error) {
 	if id == 0 {
 		return nil, false, ErrInvalidID
 	}
@@ -203,7 +203,7 @@ func (l *PeerList) Register(id rserpool.RegistrarID, addrs rserpool.Transport, f
 
 // Remove drops an entry. A static entry that had learned an id becomes an
 // id-0 entry again (with its state reset) instead of disappearing.
-func (l *PeerList) Remove(p *Peer) {
+func (l *List) Remove(p *Peer) {
 	l.remove(p)
 	if p.Static && p.ID != 0 {
 		*p = Peer{Static: true, Addrs: p.Addrs, LastUpdate: p.LastUpdate}
@@ -214,7 +214,7 @@ func (l *PeerList) Remove(p *Peer) {
 }
 
 // NextTimer returns the entry whose timer is due first (ties in index order).
-func (l *PeerList) NextTimer() *Peer {
+func (l *List) NextTimer() *Peer {
 	var best *Peer
 	for _, p := range l.peers {
 		if p.Timer != TimerNone && (best == nil || p.TimerAt < best.TimerAt) {
@@ -230,14 +230,14 @@ func (p *Peer) SetTimer(code TimerCode, at int64) { p.Timer, p.TimerAt = code, a
 // StopTimer stops a peer's timer.
 func (p *Peer) StopTimer() { p.Timer, p.TimerAt = TimerNone, 0 }
 
-func (l *PeerList) insert(p *Peer) {
+func (l *List) insert(p *Peer) {
 	i := sort.Search(len(l.peers), func(i int) bool { return peerLess(p, l.peers[i]) })
 	l.peers = append(l.peers, nil)
 	copy(l.peers[i+1:], l.peers[i:])
 	l.peers[i] = p
 }
 
-func (l *PeerList) remove(p *Peer) {
+func (l *List) remove(p *Peer) {
 	for i, q := range l.peers {
 		if q == p {
 			l.peers = append(l.peers[:i], l.peers[i+1:]...)
@@ -297,7 +297,7 @@ func Overlap(a, b *rserpool.Transport) bool {
 
 // TakeoverParticipants returns the ids whose acknowledgement a takeover of
 // target needs: every identified peer except the target.
-func (l *PeerList) TakeoverParticipants(target rserpool.RegistrarID) []rserpool.RegistrarID {
+func (l *List) TakeoverParticipants(target rserpool.RegistrarID) []rserpool.RegistrarID {
 	var ids []rserpool.RegistrarID
 	for _, p := range l.peers {
 		if p.ID != 0 && p.ID != target && p.ID != l.own {
@@ -310,7 +310,7 @@ func (l *PeerList) TakeoverParticipants(target rserpool.RegistrarID) []rserpool.
 // UsefulPeerForPE implements RSPLIB's takeover-suggestion choice: the
 // identified peer with the largest (peer id XOR PE id), if that beats our own
 // (own id XOR PE id).
-func (l *PeerList) UsefulPeerForPE(pe rserpool.PEID) *Peer {
+func (l *List) UsefulPeerForPE(pe rserpool.PEID) *Peer {
 	best := uint32(l.own) ^ uint32(pe)
 	var bestPeer *Peer
 	for _, p := range l.peers {
@@ -325,9 +325,9 @@ func (l *PeerList) UsefulPeerForPE(pe rserpool.PEID) *Peer {
 }
 
 // String lists the peers, one per line, for logs.
-func (l *PeerList) String() string {
+func (l *List) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "PeerList of %s (%d peers)\n", l.own, len(l.peers))
+	fmt.Fprintf(&b, "List of %s (%d peers)\n", l.own, len(l.peers))
 	for _, p := range l.peers {
 		fmt.Fprintf(&b, "  - %s timer=%s\n", p, p.Timer)
 	}

@@ -1,4 +1,4 @@
-package enrp
+package peerlist
 
 import (
 	"net/netip"
@@ -15,7 +15,7 @@ func tr(port uint16, addrs ...string) rserpool.Transport {
 	return t
 }
 
-func ids(l *PeerList) []rserpool.RegistrarID {
+func ids(l *List) []rserpool.RegistrarID {
 	var out []rserpool.RegistrarID
 	for _, p := range l.All() {
 		out = append(out, p.ID)
@@ -24,7 +24,7 @@ func ids(l *PeerList) []rserpool.RegistrarID {
 }
 
 func TestStaticPeerLearnsIDAndFallsBack(t *testing.T) {
-	l := NewPeerList(0x11111111)
+	l := New(0x11111111)
 	s := l.AddStatic(tr(9901, "198.18.0.2"), 0)
 	if again := l.AddStatic(tr(9901, "198.18.0.2"), 0); again != s || l.Len() != 1 {
 		t.Fatal("the same static peer was added twice")
@@ -54,7 +54,7 @@ func TestStaticPeerLearnsIDAndFallsBack(t *testing.T) {
 }
 
 func TestDynamicPeers(t *testing.T) {
-	l := NewPeerList(0x11111111)
+	l := New(0x11111111)
 	if _, _, err := l.Register(0x11111111, tr(9901, "198.18.0.1"), false, 0); err != ErrOwnID {
 		t.Fatalf("own id: err = %v", err)
 	}
@@ -86,7 +86,7 @@ func TestDynamicPeers(t *testing.T) {
 }
 
 func TestTimersAndTakeover(t *testing.T) {
-	l := NewPeerList(0x50)
+	l := New(0x50)
 	a, _, _ := l.Register(0x10, tr(1, "198.18.0.2"), false, 0)
 	b, _, _ := l.Register(0x20, tr(2, "198.18.0.3"), false, 0)
 	c, _, _ := l.Register(0x30, tr(3, "198.18.0.4"), false, 0)
@@ -121,7 +121,7 @@ func TestTimersAndTakeover(t *testing.T) {
 }
 
 func TestUsefulPeerForPE(t *testing.T) {
-	l := NewPeerList(0x0F)
+	l := New(0x0F)
 	if l.UsefulPeerForPE(0x01) != nil {
 		t.Fatal("no peers: nothing is better")
 	}

@@ -1,7 +1,6 @@
 package registrar
 
 import (
-	"github.com/rserpool/rspregistrar/internal/asap"
 	"github.com/rserpool/rspregistrar/internal/handlespace"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/wire"
@@ -36,7 +35,7 @@ func (c *Core) register(now int64, assoc AssocID, handle rserpool.PoolHandle, pe
 		c.logf(LogError, "Unable to obtain peer addresses of assoc %d", assoc)
 		return rserpool.CauseNoUsableASAPAddresses
 	}
-	user := asap.FilterUserTransport(pe.User, info.Addrs, c.cfg.MinAddressScope)
+	user := filterUserTransport(pe.User, info.Addrs, c.cfg.MinAddressScope)
 	if len(user.Addrs) == 0 {
 		c.logf(LogWarning, "Registration request to pool %s of pool element $%08x was not possible, since no usable user transport addresses are available. Addresses from message: %s; addresses from association: %v",
 			handle, uint32(pe.ID), pe.User, info.Addrs)
@@ -47,7 +46,7 @@ func (c *Core) register(now int64, assoc AssocID, handle rserpool.PoolHandle, pe
 		// Only the first address is kept.
 		user.Addrs = user.Addrs[:1]
 	}
-	reg := asap.RegistratorTransport(info.Addrs, info.Port, c.cfg.MinAddressScope)
+	reg := registratorTransport(info.Addrs, info.Port, c.cfg.MinAddressScope)
 	if len(reg.Addrs) == 0 {
 		c.logf(LogWarning, "Registration request for %s of pool element $%08x was not possible, since no usable ASAP transport addresses are available. Addresses from association: %v",
 			handle, uint32(pe.ID), info.Addrs)
@@ -58,8 +57,8 @@ func (c *Core) register(now int64, assoc AssocID, handle rserpool.PoolHandle, pe
 	stored.User = user
 	stored.HasRegistrator = true
 	stored.Registrator = reg
-	if asap.UsesDistance(stored.Policy.Type) {
-		stored.Policy.Distance = asap.RoundDistance(info.SRTT, c.cfg.DistanceStep)
+	if usesDistance(stored.Policy.Type) {
+		stored.Policy.Distance = roundDistance(info.SRTT, c.cfg.DistanceStep)
 	}
 	node, isNew, err := c.hs.Register(handle, &stored, assoc)
 	if err != nil {
@@ -107,7 +106,7 @@ func (c *Core) handleDeregistration(now int64, assoc AssocID, m *wire.Deregistra
 }
 
 func (c *Core) handleHandleResolution(now int64, assoc AssocID, m *wire.HandleResolution) {
-	items := asap.Items(m.Items, c.cfg.MaxHResItems)
+	items := resolutionItems(m.Items, c.cfg.MaxHResItems)
 	if c.log.Enabled(LogAction) {
 		c.logf(LogAction, "Handle Resolution request for pool %s for %d items (%d requested)", m.Handle, items, m.Items)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/rserpool/rspregistrar/internal/asap"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
@@ -59,7 +58,7 @@ func MessageNeeds(ppid uint32, b []byte) Need {
 		if b[0] != wire.ASAPRegistration {
 			return 0
 		}
-		if t, ok := registrationPolicy(b); ok && !asap.UsesDistance(t) {
+		if t, ok := registrationPolicy(b); ok && !usesDistance(t) {
 			return NeedAddrs
 		}
 		return NeedAddrs | NeedSRTT

@@ -18,14 +18,14 @@
 package registrar
 
 import (
+	"github.com/rserpool/rspregistrar/internal/ratelimit"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"time"
 
-	"github.com/rserpool/rspregistrar/internal/asap"
-	"github.com/rserpool/rspregistrar/internal/enrp"
 	"github.com/rserpool/rspregistrar/internal/handlespace"
+	"github.com/rserpool/rspregistrar/internal/peerlist"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
@@ -187,8 +187,8 @@ type Core struct {
 	log   Logger
 	rnd   *rand.Rand
 	hs    *handlespace.Handlespace
-	peers *enrp.PeerList
-	rate  *asap.RateLimiter
+	peers *peerlist.List
+	rate  *ratelimit.Limiter
 	opts  wire.DecodeOptions
 
 	startup bool
@@ -254,8 +254,8 @@ func New(cfg Config, now int64, rnd *rand.Rand, log Logger) *Core {
 		log:     log,
 		rnd:     rnd,
 		hs:      handlespace.New(cfg.ID, rnd),
-		peers:   enrp.NewPeerList(cfg.ID),
-		rate:    asap.NewRateLimiter(),
+		peers:   peerlist.New(cfg.ID),
+		rate:    ratelimit.New(),
 		startup: true,
 	}
 	c.Stats.Causes = map[rserpool.Cause]uint64{}
@@ -280,7 +280,7 @@ func (c *Core) ID() rserpool.RegistrarID { return c.id }
 func (c *Core) Handlespace() *handlespace.Handlespace { return c.hs }
 
 // Peers gives read access to the peer list.
-func (c *Core) Peers() *enrp.PeerList { return c.peers }
+func (c *Core) Peers() *peerlist.List { return c.peers }
 
 // InStartup reports whether the registrar is still in its initialization
 // phase.

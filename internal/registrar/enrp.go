@@ -3,9 +3,8 @@ package registrar
 import (
 	"net/netip"
 
-	"github.com/rserpool/rspregistrar/internal/asap"
-	"github.com/rserpool/rspregistrar/internal/enrp"
 	"github.com/rserpool/rspregistrar/internal/handlespace"
+	"github.com/rserpool/rspregistrar/internal/peerlist"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
@@ -35,7 +34,7 @@ func (c *Core) presence(receiver rserpool.RegistrarID, replyRequired bool) *wire
 	}
 }
 
-func (c *Core) sendPresenceTo(p *enrp.Peer, replyRequired bool) {
+func (c *Core) sendPresenceTo(p *peerlist.Peer, replyRequired bool) {
 	c.sendTo(SocketENRP, &p.Addrs, c.presence(p.ID, replyRequired))
 }
 
@@ -136,7 +135,7 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 			c.send(SocketENRP, assoc, &wire.ListRequest{Sender: c.id, Receiver: p.ID})
 		}
 	}
-	p.SetTimer(enrp.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+	p.SetTimer(peerlist.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
 	if m.ReplyRequired && assoc != 0 && m.Sender != 0 {
 		c.logf(LogVerbose1, "Presence with ReplyRequired flag set -> Sending reply...")
 		c.send(SocketENRP, assoc, c.presence(m.Sender, false))
@@ -146,13 +145,13 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 }
 
 // peerTimer handles a peer's due timer (registrarHandlePeerEvent).
-func (c *Core) peerTimer(now int64, p *enrp.Peer) {
+func (c *Core) peerTimer(now int64, p *peerlist.Peer) {
 	switch p.Timer {
-	case enrp.TimerMaxTimeLastHeard:
+	case peerlist.TimerMaxTimeLastHeard:
 		c.logf(LogAction, "Peer %s not heard since MaxTimeLastHeard=%v -> requesting immediate Presence", p, c.cfg.PeerMaxTimeLastHeard)
 		c.sendPresenceTo(p, true)
-		p.SetTimer(enrp.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
-	case enrp.TimerMaxTimeNoResponse:
+		p.SetTimer(peerlist.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
+	case peerlist.TimerMaxTimeNoResponse:
 		c.logf(LogAction, "Peer %s did not answer in MaxTimeNoResponse=%v -> removing it", p, c.cfg.PeerMaxTimeNoResponse)
 		p.StopTimer()
 		switch {
@@ -165,7 +164,7 @@ func (c *Core) peerTimer(now int64, p *enrp.Peer) {
 			c.logf(LogAction, "Dead peer %s has no PEs -> no takeover procedure necessary", p.ID)
 			c.peers.Remove(p)
 		}
-	case enrp.TimerTakeoverExpiry:
+	case peerlist.TimerTakeoverExpiry:
 		if p.Takeover != nil {
 			c.logf(LogWarning, "Takeover of peer %s has expired, %d outstanding acknowledgements: %v", p.ID, len(p.Takeover.Outstanding), p.Takeover.Outstanding)
 		}
@@ -206,8 +205,8 @@ func (c *Core) sendHandleUpdate(handle rserpool.PoolHandle, pe *rserpool.PoolEle
 
 // dpf adds the distance of the ENRP association to a PE learned from a peer.
 func (c *Core) dpf(e *rserpool.PoolElement, info *AssocInfo) {
-	if asap.UsesDistance(e.Policy.Type) && info != nil {
-		e.Policy.Distance += asap.RoundDistance(info.SRTT, c.cfg.DistanceStep)
+	if usesDistance(e.Policy.Type) && info != nil {
+		e.Policy.Distance += roundDistance(info.SRTT, c.cfg.DistanceStep)
 	}
 }
 
@@ -282,10 +281,10 @@ func (c *Core) handleListResponse(now int64, m *wire.ListResponse) {
 			continue
 		}
 		p, _, err := c.peers.Register(si.ID, si.Transport, true, now)
-		if err != nil || p.Timer != enrp.TimerNone {
+		if err != nil || p.Timer != peerlist.TimerNone {
 			continue
 		}
-		p.SetTimer(enrp.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+		p.SetTimer(peerlist.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
 		c.sendPresenceTo(p, false)
 	}
 }
@@ -306,12 +305,12 @@ func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.Handle
 		c.send(SocketENRP, assoc, resp)
 		return
 	}
-	if p.Timer == enrp.TimerMaxTimeLastHeard || p.Timer == enrp.TimerMaxTimeNoResponse {
+	if p.Timer == peerlist.TimerMaxTimeLastHeard || p.Timer == peerlist.TimerMaxTimeNoResponse {
 		// A request is a sign of life. RSPLIB waits for a Presence only,
 		// so a requester paging for longer than the peer timeouts (hsdump
 		// under load sends one Presence per page; a joining peer less)
 		// was dropped half-way and its next request rejected.
-		p.SetTimer(enrp.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+		p.SetTimer(peerlist.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
 	}
 	if p.Paging != nil && p.Paging.OwnOnly != m.OwnChildrenOnly {
 		p.Paging = nil // a different kind of request starts from the beginning
@@ -361,7 +360,7 @@ func (c *Core) handleHandleTableRequest(now int64, assoc AssocID, m *wire.Handle
 		last = pe
 	}
 	if more {
-		p.Paging = &enrp.Paging{Handle: last.Handle(), ID: last.ID(), OwnOnly: m.OwnChildrenOnly}
+		p.Paging = &peerlist.Paging{Handle: last.Handle(), ID: last.ID(), OwnOnly: m.OwnChildrenOnly}
 	} else {
 		p.Paging = nil
 	}

@@ -1,17 +1,17 @@
 package registrar
 
 import (
-	"github.com/rserpool/rspregistrar/internal/enrp"
 	"github.com/rserpool/rspregistrar/internal/handlespace"
+	"github.com/rserpool/rspregistrar/internal/peerlist"
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
 // startTakeover begins taking over the PEs of a dead peer (enrp.md §10.1):
 // every other identified peer has to acknowledge.
-func (c *Core) startTakeover(now int64, p *enrp.Peer) {
+func (c *Core) startTakeover(now int64, p *peerlist.Peer) {
 	c.logf(LogAction, "Initiating takeover of dead peer %s", p.ID)
 	c.Stats.TakeoversStarted++
-	p.Takeover = &enrp.Takeover{Target: p.ID, Outstanding: c.peers.TakeoverParticipants(p.ID)}
+	p.Takeover = &peerlist.Takeover{Target: p.ID, Outstanding: c.peers.TakeoverParticipants(p.ID)}
 	m := &wire.InitTakeover{Sender: c.id, Target: p.ID}
 	for _, q := range c.peers.All() {
 		m.Receiver = q.ID
@@ -24,7 +24,7 @@ func (c *Core) startTakeover(now int64, p *enrp.Peer) {
 		c.finishTakeover(now, p)
 		return
 	}
-	p.SetTimer(enrp.TimerTakeoverExpiry, now+int64(c.cfg.TakeoverExpiryInterval))
+	p.SetTimer(peerlist.TimerTakeoverExpiry, now+int64(c.cfg.TakeoverExpiryInterval))
 }
 
 func (c *Core) handleInitTakeover(now int64, assoc AssocID, m *wire.InitTakeover) {
@@ -52,7 +52,7 @@ func (c *Core) handleInitTakeover(now int64, assoc AssocID, m *wire.InitTakeover
 			p.TakeoverBy = m.Sender
 			c.send(SocketENRP, assoc, ack)
 			p.Takeover = nil
-			p.SetTimer(enrp.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
+			p.SetTimer(peerlist.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
 		} else {
 			c.logf(LogAction, "Peer %s, also trying takeover of %s, has higher ID -> we (%s) continue our takeover", m.Sender, m.Target, c.id)
 		}
@@ -82,7 +82,7 @@ func (c *Core) handleInitTakeoverAck(now int64, m *wire.InitTakeoverAck) {
 
 // finishTakeover tells the peers, re-homes the dead peer's PEs and invites
 // each PE to make us its home with a Keep Alive with the H flag (§10.4).
-func (c *Core) finishTakeover(now int64, p *enrp.Peer) {
+func (c *Core) finishTakeover(now int64, p *peerlist.Peer) {
 	target := p.ID
 	c.logf(LogWarning, "Taking over peer %s...", target)
 	c.Stats.TakeoversCompleted++
