@@ -29,6 +29,7 @@ import (
 	"github.com/rserpool/rspregistrar/internal/metrics"
 	"github.com/rserpool/rspregistrar/internal/registrar"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sctp"
 	"github.com/rserpool/rspregistrar/internal/stats"
 )
 
@@ -464,27 +465,14 @@ func (e errNoSCTP) Error() string {
 	return fmt.Sprintf("this kernel has no SCTP (socket: %v); load the SCTP module (modprobe sctp) and start again", e.err)
 }
 
-// probeSCTP creates and closes an SCTP socket of the family the registrar
-// will use, so that a kernel without SCTP is reported before anything else
-// happens.
+// probeSCTP reports a kernel without SCTP before anything else happens,
+// in the registrar's one line.
 func probeSCTP(ipv6 bool) error {
-	family := syscall.AF_INET
-	if ipv6 {
-		family = syscall.AF_INET6
+	err := sctp.Available(ipv6)
+	if u, ok := errors.AsType[*sctp.UnavailableError](err); ok {
+		return errNoSCTP{u.Err}
 	}
-	fd, err := syscall.Socket(family, syscall.SOCK_SEQPACKET, syscall.IPPROTO_SCTP)
-	if err == syscall.EAFNOSUPPORT && ipv6 {
-		// A kernel without IPv6: the sockets will be IPv4 ones.
-		fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_SEQPACKET, syscall.IPPROTO_SCTP)
-	}
-	if err == nil {
-		return syscall.Close(fd)
-	}
-	switch err {
-	case syscall.EPROTONOSUPPORT, syscall.ESOCKTNOSUPPORT, syscall.EAFNOSUPPORT, syscall.EPROTOTYPE:
-		return errNoSCTP{err}
-	}
-	return fmt.Errorf("cannot create an SCTP socket: %w", err)
+	return err
 }
 
 // randomID picks a non-zero registrar ID, as RSPLIB does when -identifier

@@ -91,19 +91,6 @@ func (r *Report) Final() bool { return r.Flags&FlagFinal != 0 }
 // Len is the encoded length in bytes.
 func (r *Report) Len() int { return ReportSize + len(r.Associations)*AssociationSize }
 
-// EncodeWorkload converts a load in [0, 1] to the wire value; a negative load
-// means unknown. Loads above 1 are sent as full load; RSPLIB's conversion would
-// overflow there.
-func EncodeWorkload(w float64) uint16 {
-	switch {
-	case w < 0 || math.IsNaN(w):
-		return WorkloadUnknown
-	case w > 1:
-		return 0xFFFE
-	}
-	return uint16(math.RoundToEven(w * 0xFFFE))
-}
-
 func checkText(name, s string) error {
 	if len(s) > TextSize {
 		return fmt.Errorf("%w: %s is %d bytes, at most %d fit", ErrUnencodable, name, len(s), TextSize)

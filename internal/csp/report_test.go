@@ -263,27 +263,6 @@ func TestDecodeTextStopsAtNUL(t *testing.T) {
 	}
 }
 
-func TestEncodeWorkload(t *testing.T) {
-	tests := []struct {
-		w    float64
-		want uint16
-	}{
-		{-1, 0xFFFF},
-		{-0.001, 0xFFFF},
-		{0, 0},
-		{1, 0xFFFE},
-		{0.5, 0x7FFF},
-		{1.5, 0xFFFE},
-		{0.5 / 0xFFFE, 0}, // exactly half a step: rint rounds to even
-		{1.5 / 0xFFFE, 2},
-	}
-	for _, tt := range tests {
-		if got := EncodeWorkload(tt.w); got != tt.want {
-			t.Errorf("EncodeWorkload(%v) = %#x, want %#x", tt.w, got, tt.want)
-		}
-	}
-}
-
 func TestComponentID(t *testing.T) {
 	tests := []struct {
 		id     ComponentID

@@ -430,9 +430,6 @@ func TestHandleTableOrders(t *testing.T) {
 			break
 		}
 	}
-	if CursorOf(h.Find("AA", 5)) != (Cursor{"AA", 5}) {
-		t.Error("CursorOf")
-	}
 }
 
 func TestOwnershipMarkPurgeAssoc(t *testing.T) {

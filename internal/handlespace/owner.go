@@ -14,9 +14,6 @@ type Cursor struct {
 	ID     rserpool.PEID
 }
 
-// CursorOf returns the position of pe.
-func CursorOf(pe *PE) Cursor { return Cursor{Handle: pe.pool.handle, ID: pe.elem.ID} }
-
 // All iterates over all PEs in the order of an ENRP Handle Table Response
 // without the own-children-only flag: pools by handle, then PE identifier,
 // starting strictly after the cursor.

@@ -18,8 +18,8 @@
 package registrar
 
 import (
-	"github.com/rserpool/rspregistrar/internal/ratelimit"
 	"fmt"
+	"github.com/rserpool/rspregistrar/internal/ratelimit"
 	"math/rand/v2"
 	"net/netip"
 	"time"

@@ -57,8 +57,10 @@ func atoi(t testing.TB, s string) int {
 
 func TestSandboxAvailable(t *testing.T) {
 	sandboxtest.Require(t)
-	if err := Available(); err != nil {
-		t.Fatal(err)
+	for _, ipv6 := range []bool{false, true} {
+		if err := Available(ipv6); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

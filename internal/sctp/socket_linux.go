@@ -17,15 +17,27 @@ import (
 	lib "github.com/ishidawataru/sctp"
 )
 
-// Available reports whether the kernel offers SCTP, by creating and closing a
-// one-to-many socket. The error tells the operator to load the sctp module.
-func Available() error {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, syscall.IPPROTO_SCTP)
-	if err != nil {
-		return &UnavailableError{Err: os.NewSyscallError("socket", err)}
+// Available reports whether the kernel offers SCTP, by creating and
+// closing a one-to-many socket of the family the registrar will use (IPv6
+// if ipv6; a kernel without IPv6 falls back to IPv4, as the sockets then
+// do). A kernel without SCTP gives an *UnavailableError holding the
+// socket's errno; any other failure is returned wrapped.
+func Available(ipv6 bool) error {
+	family := syscall.AF_INET
+	if ipv6 {
+		family = syscall.AF_INET6
 	}
-	syscall.Close(fd)
-	return nil
+	fd, err := syscall.Socket(family, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, syscall.IPPROTO_SCTP)
+	if err == syscall.EAFNOSUPPORT && ipv6 {
+		fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, syscall.IPPROTO_SCTP)
+	}
+	switch err {
+	case nil:
+		return syscall.Close(fd)
+	case syscall.EPROTONOSUPPORT, syscall.ESOCKTNOSUPPORT, syscall.EAFNOSUPPORT, syscall.EPROTOTYPE:
+		return &UnavailableError{Err: err}
+	}
+	return fmt.Errorf("cannot create an SCTP socket: %w", err)
 }
 
 // Socket is a one-to-many SCTP socket on Go's runtime poller. Read must be

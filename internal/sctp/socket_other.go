@@ -13,7 +13,7 @@ import (
 var errUnsupported = &UnavailableError{Err: errors.New("no kernel SCTP support for " + runtime.GOOS + "/" + runtime.GOARCH)}
 
 // Available reports that this build has no SCTP support.
-func Available() error { return errUnsupported }
+func Available(bool) error { return errUnsupported }
 
 // Socket is a stub on systems without the Linux SCTP implementation.
 type Socket struct{}
