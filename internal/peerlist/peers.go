@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rserpool/rspregistrar/internal/handlespace"
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 )
 
@@ -60,6 +61,9 @@ type Peer struct {
 
 	Timer   TimerCode
 	TimerAt int64
+	// Assoc is the ENRP association the peer's last Presence came over
+	// (0: none known), so that its loss can be told to the peer's entry.
+	Assoc handlespace.AssocID
 
 	// TakeoverBy is the registrar that announced a takeover of this peer.
 	TakeoverBy rserpool.RegistrarID

@@ -570,6 +570,8 @@ func (c *Core) HandleAssocChange(now int64, sock Socket, assoc AssocID, ev Assoc
 	if sock == SocketASAP {
 		c.removePEsOfAssoc(now, assoc)
 		c.rate.Forget(uint64(assoc))
+	} else if ev == AssocCommLost {
+		c.peerAssocLost(now, assoc)
 	}
 	return c.out
 }

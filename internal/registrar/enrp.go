@@ -136,12 +136,36 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 		}
 	}
 	p.SetTimer(peerlist.TimerMaxTimeLastHeard, now+int64(c.cfg.PeerMaxTimeLastHeard))
+	if assoc != 0 {
+		p.Assoc = assoc
+	}
 	if m.ReplyRequired && assoc != 0 && m.Sender != 0 {
 		c.logf(LogVerbose1, "Presence with ReplyRequired flag set -> Sending reply...")
 		c.send(SocketENRP, assoc, c.presence(m.Sender, false))
 	}
 	p.TakeoverBy = 0
 	p.Takeover = nil
+}
+
+// peerAssocLost handles the loss of a peer's ENRP association (COMM_LOST:
+// an ABORT came, or the kernel gave up retransmitting). RSPLIB ignores it
+// and notices a dead peer only after PeerMaxTimeLastHeard and then
+// PeerMaxTimeNoResponse of silence; a peer whose association broke is
+// asked for its Presence at once instead, so that a killed registrar is
+// taken over one PeerMaxTimeLastHeard sooner. A peer that is alive answers
+// and nothing else changes (docs/compatibility.md).
+func (c *Core) peerAssocLost(now int64, assoc AssocID) {
+	for _, p := range c.peers.All() {
+		if p.Assoc != assoc {
+			continue
+		}
+		p.Assoc = 0
+		if p.Timer == peerlist.TimerMaxTimeLastHeard {
+			c.logf(LogAction, "ENRP association with peer %s lost -> requesting immediate Presence", p)
+			c.sendPresenceTo(p, true)
+			p.SetTimer(peerlist.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
+		}
+	}
 }
 
 // peerTimer handles a peer's due timer (registrarHandlePeerEvent).
