@@ -196,6 +196,8 @@ type Core struct {
 
 	// Due times of the core's own timers; 0 means stopped.
 	announceAt, heartbeatAt, cspAt int64
+	// helloAt is when the starting registrar introduces itself (0: done).
+	helloAt int64
 
 	out     []Action
 	buf     []byte
@@ -266,6 +268,9 @@ func New(cfg Config, now int64, rnd *rand.Rand, log Logger) *Core {
 	}
 	// The first heartbeat ends the initialization phase.
 	c.heartbeatAt = now + int64(cfg.MentorDiscoveryTimeout)
+	if cfg.ENRPAnnounce || len(cfg.StaticPeers) > 0 {
+		c.helloAt = max(now, 1)
+	}
 	if cfg.CSPInterval > 0 {
 		c.cspAt = now
 	}
@@ -317,6 +322,7 @@ func (c *Core) NextDeadline() (int64, bool) {
 	}
 	consider(c.announceAt)
 	consider(c.heartbeatAt)
+	consider(c.helloAt)
 	consider(c.cspAt)
 	if p := c.peers.NextTimer(); p != nil {
 		consider(p.TimerAt)
@@ -333,6 +339,8 @@ func (c *Core) HandleTimers(now int64) []Action {
 			break
 		}
 		switch {
+		case c.helloAt != 0 && c.helloAt == next:
+			c.hello()
 		case c.heartbeatAt != 0 && c.heartbeatAt == next:
 			c.heartbeat(now)
 		case c.announceAt != 0 && c.announceAt == next:

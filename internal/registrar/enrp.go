@@ -45,6 +45,25 @@ func (c *Core) sendPresenceToAll() {
 	}
 }
 
+// hello introduces a starting registrar at once: a Presence to the ENRP
+// group and, asking for a reply, to every static peer. A registrar that
+// hears it answers a new peer with its own Presence (RSPLIB does too), and
+// the first such answer makes that peer the mentor. RSPLIB stays silent
+// until its first heartbeat and waits for a peer's (up to
+// PeerHeartbeatCycle, 2.4 s by default) before it can find a mentor
+// (docs/compatibility.md).
+func (c *Core) hello() {
+	c.helloAt = 0
+	if c.cfg.ENRPAnnounce {
+		c.logf(LogAction, "Announcing the new registrar by multicast Presence")
+		c.out = append(c.out, Action{Kind: ActRejoin})
+		c.emitMulticast(ActMulticastENRP, c.presence(0, false))
+	}
+	for _, p := range c.peers.All() {
+		c.sendPresenceTo(p, true)
+	}
+}
+
 // heartbeat is RSPLIB's ENRP announce timer: end the initialization phase if
 // it is still running, rejoin the multicast group, send Presence to the
 // group and to every peer, and re-arm with jitter.

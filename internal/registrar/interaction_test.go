@@ -13,7 +13,7 @@ package registrar_test
 //
 // Commands (arguments key=value; a message per input line):
 //
-//	registrar name=A id=0x0a [maxhtelements=N] [maxitems=N] [keepalive=D] [takeoversuggestion] [announce]
+//	registrar name=A id=0x0a [maxhtelements=N] [maxitems=N] [keepalive=D] [peer=IP:PORT] [takeoversuggestion] [announce]
 //	    a core with RSPLIB's defaults (announces off unless asked), ENRP at
 //	    198.18.0.1N:9901, started at the current time
 //	asap A assoc=N          ASAP messages from a PE or PU on association N:
@@ -196,6 +196,13 @@ func (s *script) newRegistrar(d *datadriven.TestData) (string, error) {
 	}
 	if n, err := intArg(d.CmdArgs, "maxitems"); err == nil {
 		cfg.MaxHResItems = n
+	}
+	if v := argOr(d.CmdArgs, "peer", ""); v != "" {
+		ap, err := netip.ParseAddrPort(v)
+		if err != nil {
+			return "", err
+		}
+		cfg.StaticPeers = []rserpool.Transport{{Protocol: rserpool.ProtocolSCTP, Port: ap.Port(), Addrs: []netip.Addr{ap.Addr()}}}
 	}
 	if v := argOr(d.CmdArgs, "keepalive", ""); v != "" {
 		ka, err := time.ParseDuration(v)
