@@ -296,6 +296,32 @@ var options = []option{
 	secondsFloatOpt("downtime", "failure-test mode: mean pause before the restart",
 		func(c *Config) *time.Duration { return &c.Downtime }),
 	{
+		name: "ownercheck", syntax: "on|off",
+		usage: "accept a re-registration or deregistration of a PE only over the association that registered it, and count Endpoint Unreachable reports about a PE once per reporting association (RFC 5355; not in RSPLIB)",
+		def:   func(c *Config) string { return onOff(c.Core.OwnerCheck) },
+		set: func(p *parser, v string) error {
+			switch v {
+			case "on":
+				p.cfg.Core.OwnerCheck = true
+			case "off":
+				p.cfg.Core.OwnerCheck = false
+			default:
+				return errors.New(`use "on" or "off"`)
+			}
+			return nil
+		},
+	},
+	{
+		name: "enrpallow", syntax: "peers|network,...",
+		usage: "accept ENRP only from the -peer addresses and these networks (address/bits or address); \"peers\": from the -peer addresses only (RFC 5355; not in RSPLIB)",
+		def:   func(*Config) string { return "everyone" },
+		set: func(p *parser, v string) error {
+			nets, err := parseAllowList(v)
+			p.cfg.Core.ENRPAllow = nets
+			return err
+		},
+	},
+	{
 		name: "metricsaddress", syntax: "address:port",
 		usage: "serve Prometheus metrics over HTTP at http://address:port/metrics (not in RSPLIB; \":port\" for every address)",
 		def:   func(*Config) string { return "off" },
@@ -305,6 +331,29 @@ var options = []option{
 			return err
 		},
 	},
+}
+
+// parseAllowList reads -enrpallow: "peers" (an empty, non-nil list) or
+// comma-separated networks and single addresses.
+func parseAllowList(v string) ([]netip.Prefix, error) {
+	if v == "peers" {
+		return []netip.Prefix{}, nil
+	}
+	var nets []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if pfx, err := netip.ParsePrefix(f); err == nil {
+			nets = append(nets, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a network (address/bits) nor an address", f)
+		}
+		a = a.Unmap()
+		nets = append(nets, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return nets, nil
 }
 
 // parseMetricsAddress takes address:port, [IPv6]:port or :port; the port is

@@ -369,6 +369,16 @@ var optionCases = []optionCase{
 	{opt: "actionlogfile", kind: bad, args: []string{"-actionlogfile="},
 		err: "-actionlogfile is not supported: RSPLIB's per-action research log is not implemented; use -statsfile, -scalar or -metricsaddress"},
 	// -metricsaddress (ours)
+	{opt: "ownercheck", args: []string{"-ownercheck=on"}, want: func(c *Config) { c.Core.OwnerCheck = true }},
+	{opt: "ownercheck", args: []string{"-ownercheck=on", "-ownercheck=off"}, want: func(c *Config) {}},
+	{opt: "ownercheck", kind: bad, args: []string{"-ownercheck=yes"}, err: `bad value "yes" for -ownercheck: use "on" or "off"`},
+	{opt: "enrpallow", args: []string{"-enrpallow=peers"}, want: func(c *Config) { c.Core.ENRPAllow = []netip.Prefix{} }},
+	{opt: "enrpallow", args: []string{"-enrpallow=198.18.7.9/15,10.0.0.1,::ffff:192.0.2.1"}, want: func(c *Config) {
+		c.Core.ENRPAllow = []netip.Prefix{netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("10.0.0.1/32"),
+			netip.MustParsePrefix("192.0.2.1/32")}
+	}},
+	{opt: "enrpallow", kind: bad, args: []string{"-enrpallow=10.0.0.0/8,nonsense"},
+		err: `bad value "10.0.0.0/8,nonsense" for -enrpallow: "nonsense" is neither a network (address/bits) nor an address`},
 	{opt: "metricsaddress", args: []string{"-metricsaddress=127.0.0.1:9176"}, want: func(c *Config) { c.MetricsAddress = "127.0.0.1:9176" }},
 	{opt: "metricsaddress", args: []string{"-metricsaddress=[::1]:9176"}, want: func(c *Config) { c.MetricsAddress = "[::1]:9176" }},
 	{opt: "metricsaddress", args: []string{"-metricsaddress=:9176"}, want: func(c *Config) { c.MetricsAddress = ":9176" }},

@@ -189,6 +189,8 @@ var counters = []struct {
 	{"takeovers_started_total", "Takeovers of a dead peer's pool elements started.", func(s *registrar.Stats) uint64 { return s.TakeoversStarted }},
 	{"takeovers_completed_total", "Takeovers completed.", func(s *registrar.Stats) uint64 { return s.TakeoversCompleted }},
 	{"errors_sent_total", "ASAP and ENRP Error messages sent in reply to bad messages.", func(s *registrar.Stats) uint64 { return s.ErrorsSent }},
+	{"owner_rejections_total", "Re-registrations, deregistrations and repeated Endpoint Unreachable reports refused by -ownercheck.", func(s *registrar.Stats) uint64 { return s.OwnerRejections }},
+	{"enrp_refused_total", "ENRP messages ignored by -enrpallow.", func(s *registrar.Stats) uint64 { return s.ENRPRefused }},
 	{"asap_send_failures_total", "ASAP messages the kernel refused or the send queue dropped (their associations are aborted).", func(s *registrar.Stats) uint64 { return s.SendFailures[0] }},
 	{"enrp_send_failures_total", "ENRP messages the kernel refused or the send queue dropped.", func(s *registrar.Stats) uint64 { return s.SendFailures[1] }},
 }

@@ -52,6 +52,12 @@ func (c *Core) register(now int64, assoc AssocID, handle rserpool.PoolHandle, pe
 			handle, uint32(pe.ID), info.Addrs)
 		return rserpool.CauseNoUsableASAPAddresses
 	}
+	if old := c.hs.Find(handle, pe.ID); old != nil && c.ownedElsewhere(old, assoc) {
+		c.Stats.OwnerRejections++
+		c.logf(LogWarning, "Refusing re-registration of %s/$%08x over assoc %d: it was registered over assoc %d (-ownercheck)",
+			handle, uint32(pe.ID), assoc, old.Assoc())
+		return rserpool.CauseSecurity
+	}
 	stored := *pe
 	stored.Home = c.id
 	stored.User = user
@@ -87,7 +93,15 @@ func (c *Core) handleDeregistration(now int64, assoc AssocID, m *wire.Deregistra
 	if c.log.Enabled(LogAction) {
 		c.logf(LogAction, "Deregistration request for %s/$%08x", m.Handle, uint32(m.ID))
 	}
-	if pe := c.hs.Find(m.Handle, m.ID); pe != nil {
+	c.replies.dereg = wire.DeregistrationResponse{Handle: m.Handle, ID: m.ID}
+	if pe := c.hs.Find(m.Handle, m.ID); pe != nil && c.cfg.OwnerCheck && pe.Assoc() != assoc {
+		// Only the registering association may deregister; a PE learned
+		// from a peer deregisters at its home.
+		c.Stats.OwnerRejections++
+		c.logf(LogWarning, "Refusing deregistration of %s/$%08x over assoc %d: not the association it was registered over (-ownercheck)",
+			m.Handle, uint32(m.ID), assoc)
+		c.replies.dereg.Error = wire.OperationError{Cause: rserpool.CauseSecurity}
+	} else if pe != nil {
 		// The Handle Update carries the PE as it was, with our id as home
 		// (RSPLIB does so even for a PE owned elsewhere).
 		del := *pe.Element()
@@ -99,7 +113,6 @@ func (c *Core) handleDeregistration(now int64, assoc AssocID, m *wire.Deregistra
 	} else {
 		c.logf(LogWarning, "Deregistration request for non-existing pool element $%08x of pool %s. Reporting success, since it seems to be already gone.", uint32(m.ID), m.Handle)
 	}
-	c.replies.dereg = wire.DeregistrationResponse{Handle: m.Handle, ID: m.ID}
 	if !c.send(SocketASAP, assoc, &c.replies.dereg) {
 		c.abort(SocketASAP, assoc)
 	}
@@ -189,10 +202,16 @@ func (c *Core) handleEndpointUnreachable(now int64, assoc AssocID, m *wire.Endpo
 		c.logf(LogWarning, "EndpointUnreachable for non-existing pool element $%08x of pool %s", uint32(m.ID), m.Handle)
 		return
 	}
+	if c.cfg.OwnerCheck && !c.reports.firstReport(m.Handle, m.ID, assoc) {
+		c.Stats.OwnerRejections++
+		c.logf(LogAction, "Not counting another EndpointUnreachable for pool element $%08x of pool %s from assoc %d (-ownercheck)", uint32(m.ID), m.Handle, assoc)
+		return
+	}
 	n := c.hs.ReportUnreachable(pe)
 	if int(n) < c.cfg.MaxBadPEReports {
 		return
 	}
+	c.reports.forget(m.Handle, m.ID)
 	c.logf(LogWarning, "%d unreachability reports for pool element $%08x of pool %s -> limit reached, removing it", n, uint32(m.ID), m.Handle)
 	if pe.Home() == c.id {
 		c.sendHandleUpdate(pe.Handle(), pe.Element(), wire.UpdateDelPE)

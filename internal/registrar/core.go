@@ -44,6 +44,11 @@ type Config struct {
 	KeepAliveTransmissionInterval time.Duration
 	KeepAliveTimeoutInterval      time.Duration
 	MaxHRRate, MaxEURate          float64 // requests per second; <= 0: unlimited
+	// OwnerCheck (RFC 5355, -ownercheck) accepts a re-registration or
+	// deregistration of a PE registered here only over its association,
+	// and counts Endpoint Unreachable reports about a PE once per
+	// reporting association.
+	OwnerCheck bool
 	// ASAPAnnounce enables Server Announces by multicast.
 	ASAPAnnounce bool
 
@@ -57,6 +62,11 @@ type Config struct {
 	MaxElementsPerHTRequest   int
 	SupportTakeoverSuggestion bool
 	StaticPeers               []rserpool.Transport
+	// ENRPAllow, when not nil, limits ENRP to the static peers' addresses
+	// and these networks (RFC 5355, -enrpallow): Presence, Handle Updates
+	// and Handle Table Responses from other addresses, and other messages
+	// from registrars not in the peer list, are ignored and counted.
+	ENRPAllow []netip.Prefix
 	// ENRPPort and ENRPAddrs are the bound port and local addresses of the
 	// ENRP socket, advertised in Presence.
 	ENRPPort  uint16
@@ -189,7 +199,9 @@ type Core struct {
 	hs    *handlespace.Handlespace
 	peers *peerlist.List
 	rate  *ratelimit.Limiter
-	opts  wire.DecodeOptions
+	// reports are the Endpoint Unreachable reporters of -ownercheck.
+	reports reporters
+	opts    wire.DecodeOptions
 
 	startup bool
 	mentor  rserpool.RegistrarID
@@ -232,6 +244,9 @@ type Stats struct {
 	Synchronizations                                      uint64
 	TakeoversStarted, TakeoversCompleted                  uint64
 	ErrorsSent                                            uint64
+	// OwnerRejections counts requests refused by OwnerCheck; ENRPRefused
+	// ENRP messages ignored by ENRPAllow.
+	OwnerRejections, ENRPRefused uint64
 	// SendFailures counts sends the I/O layer reported as failed, by
 	// socket (0 ASAP, 1 ENRP).
 	SendFailures [2]uint64
@@ -497,6 +512,11 @@ func (c *Core) HandleMessage(now int64, sock Socket, assoc AssocID, ppid uint32,
 		}
 		return c.out
 	}
+	if c.cfg.ENRPAllow != nil && !c.enrpAllowed(m, info.Addrs) {
+		c.Stats.ENRPRefused++
+		c.logf(LogWarning, "Ignoring %s from %v (assoc %d): not allowed by -enrpallow", wire.TypeName(ppid, m.Type()), info.Addrs, assoc)
+		return c.out
+	}
 	switch m := m.(type) {
 	case *wire.Presence:
 		c.handlePresence(now, assoc, m, info, netip.AddrPort{})
@@ -531,6 +551,11 @@ func (c *Core) HandleMulticast(now int64, data []byte, from netip.AddrPort) []Ac
 		return c.out
 	}
 	count(&c.Stats.Received, m)
+	if c.cfg.ENRPAllow != nil && !c.enrpAllowed(m, []netip.Addr{from.Addr().Unmap()}) {
+		c.Stats.ENRPRefused++
+		c.logf(LogWarning, "Ignoring multicast %s from %v: not allowed by -enrpallow", wire.TypeName(wire.PPIDENRP, m.Type()), from)
+		return c.out
+	}
 	if p, ok := m.(*wire.Presence); ok {
 		c.handlePresence(now, 0, p, nil, from)
 	} else {

@@ -14,6 +14,7 @@ package registrar_test
 // Commands (arguments key=value; a message per input line):
 //
 //	registrar name=A id=0x0a [maxhtelements=N] [maxitems=N] [keepalive=D] [peer=IP:PORT] [takeoversuggestion] [announce]
+//	    [ownercheck] [enrpallow=NET]
 //	    a core with RSPLIB's defaults (announces off unless asked), ENRP at
 //	    198.18.0.1N:9901, started at the current time
 //	asap A assoc=N          ASAP messages from a PE or PU on association N:
@@ -191,6 +192,14 @@ func (s *script) newRegistrar(d *datadriven.TestData) (string, error) {
 		cfg.ASAPAnnounce, cfg.ENRPAnnounce = true, true
 	}
 	cfg.SupportTakeoverSuggestion = d.HasArg("takeoversuggestion")
+	cfg.OwnerCheck = d.HasArg("ownercheck")
+	if v := argOr(d.CmdArgs, "enrpallow", ""); v != "" {
+		pfx, err := netip.ParsePrefix(v)
+		if err != nil {
+			return "", err
+		}
+		cfg.ENRPAllow = []netip.Prefix{pfx}
+	}
 	if n, err := intArg(d.CmdArgs, "maxhtelements"); err == nil {
 		cfg.MaxElementsPerHTRequest = n
 	}
