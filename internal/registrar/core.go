@@ -603,7 +603,7 @@ func (c *Core) HandleAssocChange(now int64, sock Socket, assoc AssocID, ev Assoc
 	if sock == SocketASAP {
 		c.removePEsOfAssoc(now, assoc)
 		c.rate.Forget(uint64(assoc))
-	} else if ev == AssocCommLost {
+	} else if ev == AssocCommLost || ev == AssocShutdownComplete {
 		c.peerAssocLost(now, assoc)
 	}
 	return c.out

@@ -166,13 +166,15 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 	p.Takeover = nil
 }
 
-// peerAssocLost handles the loss of a peer's ENRP association (COMM_LOST:
-// an ABORT came, or the kernel gave up retransmitting). RSPLIB ignores it
-// and notices a dead peer only after PeerMaxTimeLastHeard and then
-// PeerMaxTimeNoResponse of silence; a peer whose association broke is
-// asked for its Presence at once instead, so that a killed registrar is
-// taken over one PeerMaxTimeLastHeard sooner. A peer that is alive answers
-// and nothing else changes (docs/compatibility.md).
+// peerAssocLost handles the end of a peer's ENRP association: COMM_LOST (an
+// ABORT came, or the kernel gave up retransmitting) or SHUTDOWN_COMPLETE
+// (the kernel of a killed or stopping registrar closes its associations
+// gracefully). RSPLIB ignores both and notices a dead peer only after
+// PeerMaxTimeLastHeard and then PeerMaxTimeNoResponse of silence; a peer
+// whose association ended is asked for its Presence at once instead, so
+// that a killed registrar is taken over one PeerMaxTimeLastHeard sooner. A
+// peer that is alive (or back) answers and nothing else changes
+// (docs/compatibility.md).
 func (c *Core) peerAssocLost(now int64, assoc AssocID) {
 	for _, p := range c.peers.All() {
 		if p.Assoc != assoc {

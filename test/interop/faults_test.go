@@ -1,0 +1,307 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/handlespace"
+	"github.com/rserpool/rspregistrar/internal/loadgen"
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
+)
+
+// Faults over real kernel SCTP: a scope of three registrars on 198.18.0.2-4
+// with 1,000 PEs (loadgen fleets on 198.18.0.1) under 5 % loss and 50 ms
+// delay each way (netem on the loopback device, which carries all traffic
+// between the sandbox's addresses; 127.0.0.1, where the test reads metrics,
+// is left alone), then a 30 s partition of the third registrar (every packet
+// from or to its address dropped), then healing. Our registrars must end
+// with equal handlespaces holding every PE exactly once with one home, the
+// partitioned registrar's PEs taken over by the others and no other PE
+// moved. The same run with RSPLIB's registrar as the partitioned one is
+// recorded beside it.
+
+// faultNet drives netem on the sandbox's loopback device.
+type faultNet struct{ t *testing.T }
+
+func tc(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("tc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("tc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// newFaultNet loads the traffic-control modules of the sandbox kernel and
+// delays and drops the traffic to 198.18.0.0/24: band 1 of a prio qdisc
+// takes everything else undisturbed, band 2 is netem with the given loss
+// and delay, band 3 drops all (the partition).
+func newFaultNet(t *testing.T, loss string, delay time.Duration) *faultNet {
+	t.Helper()
+	out, err := exec.Command("uname", "-r").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("/usr/lib/uml/modules", strings.TrimSpace(string(out)), "kernel/net/sched")
+	for _, m := range []string{"sch_prio", "sch_netem", "cls_u32"} {
+		if out, err := exec.Command("insmod", filepath.Join(dir, m+".ko")).CombinedOutput(); err != nil &&
+			!strings.Contains(string(out), "File exists") {
+			t.Fatalf("insmod %s: %v\n%s", m, err, out)
+		}
+	}
+	tc(t, "qdisc", "add", "dev", "lo", "root", "handle", "1:", "prio", "bands", "3",
+		"priomap", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0")
+	t.Cleanup(func() { exec.Command("tc", "qdisc", "del", "dev", "lo", "root").Run() })
+	tc(t, "qdisc", "add", "dev", "lo", "parent", "1:2", "handle", "20:", "netem",
+		"loss", loss, "delay", fmt.Sprintf("%dms", delay.Milliseconds()))
+	tc(t, "qdisc", "add", "dev", "lo", "parent", "1:3", "handle", "30:", "netem", "loss", "100%")
+	tc(t, "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "10", "u32",
+		"match", "ip", "dst", "198.18.0.0/24", "flowid", "1:2")
+	return &faultNet{t}
+}
+
+// partition drops every packet from or to addr until heal.
+func (n *faultNet) partition(addr string) {
+	for _, dir := range []string{"src", "dst"} {
+		tc(n.t, "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+			"match", "ip", dir, addr+"/32", "flowid", "1:3")
+	}
+}
+
+func (n *faultNet) heal() { tc(n.t, "filter", "del", "dev", "lo", "parent", "1:", "prio", "1") }
+
+// scopeMember is one registrar of the fault scope.
+type scopeMember struct {
+	name    string
+	id      uint32
+	addr    string
+	metrics string // "" for RSPLIB's registrar
+	proc    *sandboxtest.Proc
+	fleet   *loadgen.Fleet
+	firstID uint32
+	pes     int
+}
+
+func (m *scopeMember) enrp() string { return m.addr + ":4201" }
+
+func (m *scopeMember) scrape(t *testing.T) map[string]float64 {
+	return scrapeMetrics(t, "http://"+m.metrics+"/metrics")
+}
+
+// TestSandboxFaultsLossPartitionHeal runs the scenario with our registrars
+// only (asserted) and with RSPLIB's registrar as the partitioned one (our
+// two asserted, RSPLIB's recorded).
+func TestSandboxFaultsLossPartitionHeal(t *testing.T) {
+	sandboxtest.Require(t)
+	for _, rsplibC := range []bool{false, true} {
+		name := "ours"
+		if rsplibC {
+			name = "rsplib-partitioned"
+		}
+		t.Run(name, func(t *testing.T) { faultScenario(t, rsplibC) })
+	}
+}
+
+func faultScenario(t *testing.T, rsplibC bool) {
+	const pes = 1000
+	net := newFaultNet(t, "5%", 50*time.Millisecond)
+	scope := []*scopeMember{
+		{name: "A", id: 0x0f0000a1, addr: "198.18.0.2", metrics: "127.0.0.1:9181", firstID: 0x31000000, pes: 333},
+		{name: "B", id: 0x0f0000b2, addr: "198.18.0.3", metrics: "127.0.0.1:9182", firstID: 0x32000000, pes: 333},
+		{name: "C", id: 0x0f0000c3, addr: "198.18.0.4", metrics: "127.0.0.1:9183", firstID: 0x33000000, pes: 334},
+	}
+	c := scope[2]
+	if rsplibC {
+		c.metrics = ""
+	}
+	for _, m := range scope {
+		args := []string{fmt.Sprintf("-identifier=%#x", m.id)}
+		for _, o := range scope {
+			if o != m {
+				args = append(args, "-peer="+o.enrp())
+			}
+		}
+		if m.metrics == "" {
+			m.proc = rsplibRegistrar(t, m.addr, 4200, args...)
+			continue
+		}
+		m.proc = registrar(t, m.addr, 4200, append(args, "-metricsaddress="+m.metrics)...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, m := range scope {
+		f, err := loadgen.NewFleet(loadgen.Config{
+			Registrar: netip.AddrPortFrom(netip.MustParseAddr(m.addr), 4200),
+			Locals:    []netip.Addr{netip.MustParseAddr(addr1)},
+			PEs:       m.pes, Assocs: 5, Window: 8, Pools: 4, FirstID: rserpool.PEID(m.firstID), Life: 600000,
+			Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.fleet = f
+		t.Cleanup(f.Close)
+		if r, err := f.Register(ctx); err != nil || r.Failed > 0 {
+			t.Fatalf("registration at %s under loss: %v, %v", m.name, r, err)
+		}
+	}
+	ours := scope[:2]
+	if !rsplibC {
+		ours = scope
+	}
+	waitScrape(t, ours, 90*time.Second, "every registrar with all PEs and both peers", func(m map[string]float64) bool {
+		return m["rspregistrar_pool_elements"] == pes && m["rspregistrar_peers"] == 2
+	})
+	for _, m := range ours {
+		if got := m.scrape(t)["rspregistrar_owned_pool_elements"]; int(got) != m.pes {
+			t.Fatalf("before the partition %s owns %v PEs, want %d", m.name, got, m.pes)
+		}
+	}
+
+	t.Logf("partitioning %s (%s) for 30 s", c.name, c.addr)
+	net.partition(c.addr)
+	time.Sleep(30 * time.Second)
+	a, b := scope[0], scope[1]
+	ownedAB := a.scrape(t)["rspregistrar_owned_pool_elements"] + b.scrape(t)["rspregistrar_owned_pool_elements"]
+	t.Logf("end of the partition: A and B own %v of %d PEs; %d of C's PEs were told a new home",
+		ownedAB, pes, c.fleet.Takeover().Count)
+	net.heal()
+
+	// After healing, under the same loss and delay, our registrars must
+	// agree on every PE and its home.
+	deadline := time.Now().Add(90 * time.Second)
+	var dumps map[string]map[uint32]uint32
+	sums := map[string]uint16{}
+	for {
+		dumps = map[string]map[uint32]uint32{}
+		problem := ""
+		for _, m := range ours {
+			d := sandboxtest.HSDumpWithin(t, m.enrp(), 60*time.Second)
+			homes, dup := dumpHomes(d)
+			dumps[m.name], sums[m.name] = homes, dumpChecksum(d)
+			switch {
+			case dup != 0:
+				problem = fmt.Sprintf("%s lists PE $%08x twice", m.name, dup)
+			case len(homes) != pes && problem == "":
+				problem = fmt.Sprintf("%s lists %d PEs, want %d", m.name, len(homes), pes)
+			}
+		}
+		if problem == "" {
+			problem = differ(dumps)
+		}
+		if problem == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("90 s after healing: %s", problem)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	homes := dumps["A"]
+	t.Logf("after healing: our registrars agree on %d PEs, handlespace checksums %v", len(homes), sums)
+	moved := 0
+	for _, m := range scope {
+		for i := range m.pes {
+			id := m.firstID + uint32(i)
+			home := homes[id]
+			switch {
+			case m != c && home != m.id:
+				t.Errorf("PE $%08x of %s moved to $%08x, though %s was never partitioned", id, m.name, home, m.name)
+			case m == c && home != a.id && home != b.id:
+				t.Errorf("PE $%08x of the partitioned %s has home $%08x, want a takeover by A or B", id, m.name, home)
+			case m == c:
+				moved++
+			}
+		}
+	}
+	t.Logf("%d of C's %d PEs were taken over; home keep-alives seen by C's PEs: %d", moved, c.pes, c.fleet.Takeover().Count)
+	if rsplibC {
+		// Record what RSPLIB's registrar shows after healing.
+		d := sandboxtest.HSDumpWithin(t, c.enrp(), 60*time.Second)
+		h, dup := dumpHomes(d)
+		same := 0
+		for id, home := range h {
+			if homes[id] == home {
+				same++
+			}
+		}
+		t.Logf("RSPLIB's partitioned registrar after healing: %d PEs (duplicate %08x), %d with the same home as ours, checksum $%04x",
+			len(h), dup, same, dumpChecksum(d))
+	}
+}
+
+// waitScrape polls the metrics of the members until cond holds for all.
+func waitScrape(t *testing.T, ms []*scopeMember, timeout time.Duration, what string, cond func(map[string]float64) bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok := true
+		var last map[string]float64
+		var who string
+		for _, m := range ms {
+			last, who = m.scrape(t), m.name
+			if !cond(last) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v (%s: %v PEs, %v peers)", what, timeout, who,
+				last["rspregistrar_pool_elements"], last["rspregistrar_peers"])
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// dumpHomes maps PE id to home; dup is a PE listed twice (0: none).
+func dumpHomes(d *sandboxtest.Dump) (homes map[uint32]uint32, dup uint32) {
+	homes = map[uint32]uint32{}
+	for _, pool := range d.Pools {
+		for _, pe := range pool {
+			if _, seen := homes[pe.ID]; seen {
+				dup = pe.ID
+			}
+			homes[pe.ID] = pe.Home
+		}
+	}
+	return homes, dup
+}
+
+// differ describes the first difference between the dumps, "" if none.
+func differ(dumps map[string]map[uint32]uint32) string {
+	names := make([]string, 0, len(dumps))
+	for n := range dumps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ref := dumps[names[0]]
+	for _, n := range names[1:] {
+		for id, home := range dumps[n] {
+			if ref[id] != home {
+				return fmt.Sprintf("PE $%08x: home $%08x at %s, $%08x at %s", id, ref[id], names[0], home, n)
+			}
+		}
+	}
+	return ""
+}
+
+// dumpChecksum is the handlespace checksum of what the dump lists, as
+// RSPLIB computes it.
+func dumpChecksum(d *sandboxtest.Dump) uint16 {
+	var sum handlespace.Checksum
+	for pool, pes := range d.Pools {
+		for _, pe := range pes {
+			sum += handlespace.PEChecksum(rserpool.PoolHandle(pool), rserpool.PEID(pe.ID))
+		}
+	}
+	return sum.Value()
+}
