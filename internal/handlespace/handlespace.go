@@ -59,6 +59,9 @@ const (
 	TimerKeepAliveTransmission TimerCode = 1001
 	// TimerKeepAliveTimeout: the Keep Alive Ack did not come.
 	TimerKeepAliveTimeout TimerCode = 1002
+	// TimerTakeoverKeepAliveTimeout: the Ack to the first Keep Alive with
+	// the home flag after a takeover did not come (not in RSPLIB).
+	TimerTakeoverKeepAliveTimeout TimerCode = 1003
 )
 
 func (c TimerCode) String() string {
@@ -71,6 +74,8 @@ func (c TimerCode) String() string {
 		return "keep-alive transmission"
 	case TimerKeepAliveTimeout:
 		return "keep-alive timeout"
+	case TimerTakeoverKeepAliveTimeout:
+		return "takeover keep-alive timeout"
 	}
 	return "unknown timer"
 }

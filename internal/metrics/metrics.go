@@ -188,6 +188,7 @@ var counters = []struct {
 	{"synchronizations_total", "Handle table synchronisations started with a peer.", func(s *registrar.Stats) uint64 { return s.Synchronizations }},
 	{"takeovers_started_total", "Takeovers of a dead peer's pool elements started.", func(s *registrar.Stats) uint64 { return s.TakeoversStarted }},
 	{"takeovers_completed_total", "Takeovers completed.", func(s *registrar.Stats) uint64 { return s.TakeoversCompleted }},
+	{"takeovers_refused_total", "Init Takeovers not acknowledged and Takeover Servers ignored because the target was heard recently.", func(s *registrar.Stats) uint64 { return s.TakeoversRefused }},
 	{"errors_sent_total", "ASAP and ENRP Error messages sent in reply to bad messages.", func(s *registrar.Stats) uint64 { return s.ErrorsSent }},
 	{"owner_rejections_total", "Re-registrations, deregistrations and repeated Endpoint Unreachable reports refused by -ownercheck.", func(s *registrar.Stats) uint64 { return s.OwnerRejections }},
 	{"enrp_refused_total", "ENRP messages ignored by -enrpallow.", func(s *registrar.Stats) uint64 { return s.ENRPRefused }},

@@ -243,7 +243,10 @@ type Stats struct {
 	HandleUpdatesSent, HandleUpdatesReceived              uint64
 	Synchronizations                                      uint64
 	TakeoversStarted, TakeoversCompleted                  uint64
-	ErrorsSent                                            uint64
+	// TakeoversRefused counts Init Takeovers not acknowledged and Takeover
+	// Servers ignored because we heard the target recently.
+	TakeoversRefused uint64
+	ErrorsSent       uint64
 	// OwnerRejections counts requests refused by OwnerCheck; ENRPRefused
 	// ENRP messages ignored by ENRPAllow.
 	OwnerRejections, ENRPRefused uint64

@@ -282,7 +282,16 @@ func (c *Core) handleHandleUpdate(now int64, assoc AssocID, m *wire.HandleUpdate
 			c.sendKeepAlive(pe, true)
 		}
 	case wire.UpdateDelPE:
-		if pe := c.hs.Find(m.Handle, m.PE.ID); pe != nil {
+		pe := c.hs.Find(m.Handle, m.PE.ID)
+		if pe != nil && pe.Home() != m.Sender {
+			// Only the PE's home may remove it. A registrar cut off
+			// from the scope times out the PEs that were taken over
+			// from it meanwhile; its deletions arrive when the
+			// partition heals. RSPLIB removes the PE anyway.
+			c.logf(LogWarning, "Ignoring HandleUpdate from %s deleting %s/$%08x, whose home is %s", m.Sender, m.Handle, uint32(m.PE.ID), pe.Home())
+			return
+		}
+		if pe != nil {
 			c.hs.Remove(pe)
 			if c.log.Enabled(LogAction) {
 				c.logf(LogAction, "Successfully deregistered %s/$%08x", m.Handle, uint32(m.PE.ID))

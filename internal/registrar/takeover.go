@@ -56,6 +56,14 @@ func (c *Core) handleInitTakeover(now int64, assoc AssocID, m *wire.InitTakeover
 		} else {
 			c.logf(LogAction, "Peer %s, also trying takeover of %s, has higher ID -> we (%s) continue our takeover", m.Sender, m.Target, c.id)
 		}
+	case p.Timer == peerlist.TimerMaxTimeLastHeard:
+		// We heard the target within PeerMaxTimeLastHeard: it is alive
+		// for us, and the initiator has lost it, not the scope (after a
+		// partition, an association whose retransmission timer backed
+		// off stays silent for up to a minute). RSPLIB acknowledges;
+		// the takeover would move the PEs of a live registrar.
+		c.logf(LogWarning, "Peer %s wants to take over %s, which we heard from recently -> not acknowledging", m.Sender, m.Target)
+		c.Stats.TakeoversRefused++
 	default:
 		c.logf(LogAction, "Acknowledging peer %s's takeover of %s", m.Sender, m.Target)
 		p.TakeoverBy = m.Sender
@@ -99,7 +107,7 @@ func (c *Core) finishTakeover(now int64, p *peerlist.Peer) {
 		c.logf(LogAction, "Taking ownership of pool element $%08x in pool %s", uint32(pe.ID()), pe.Handle())
 		c.hs.StopTimer(pe)
 		c.sendKeepAlive(pe, true)
-		c.hs.SetTimer(pe, handlespace.TimerKeepAliveTimeout, now+int64(c.cfg.KeepAliveTimeoutInterval))
+		c.hs.SetTimer(pe, handlespace.TimerTakeoverKeepAliveTimeout, now+int64(c.cfg.KeepAliveTimeoutInterval))
 	}
 	p.Takeover = nil
 	p.StopTimer()
@@ -112,5 +120,18 @@ func (c *Core) handleTakeoverServer(now int64, m *wire.TakeoverServer) {
 		return
 	}
 	c.logf(LogAction, "Got TakeoverServer from peer %s for target %s", m.Sender, m.Target)
+	if m.Target == c.id {
+		// A stale takeover of ourselves (it cannot have been
+		// acknowledged by a peer that heard us): we keep our PEs and say
+		// that we are alive.
+		c.logf(LogWarning, "Peer %s claims to have taken us over -> ignoring it, sending Presences", m.Sender)
+		c.sendPresenceToAll()
+		return
+	}
+	if p := c.peers.Find(m.Target); p != nil && p.Timer == peerlist.TimerMaxTimeLastHeard {
+		c.logf(LogWarning, "Peer %s claims to have taken over %s, which we heard from recently -> ignoring it", m.Sender, m.Target)
+		c.Stats.TakeoversRefused++
+		return
+	}
 	c.scratch = c.hs.ChangeOwner(c.scratch[:0], m.Target, m.Sender)
 }

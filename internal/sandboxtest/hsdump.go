@@ -3,6 +3,7 @@ package sandboxtest
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -53,14 +54,26 @@ func HSDump(t testing.TB, enrp string) *Dump {
 // handlespaces.
 func HSDumpWithin(t testing.TB, enrp string, limit time.Duration) *Dump {
 	t.Helper()
+	d, err := TryHSDump(t, enrp, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TryHSDump is HSDumpWithin returning the failure (with the end of the
+// output) instead of failing the test, for registrars whose dump is a
+// result to record rather than to assert.
+func TryHSDump(t testing.TB, enrp string, limit time.Duration) (*Dump, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, Program(t, "hsdump"), enrp).CombinedOutput()
 	if err != nil {
 		tail := out[max(0, len(out)-4000):]
-		t.Fatalf("hsdump %s: %v\n...%s", enrp, err, tail)
+		return nil, fmt.Errorf("hsdump %s: %w\n...%s", enrp, err, tail)
 	}
-	return ParseDump(string(out))
+	return ParseDump(string(out)), nil
 }
 
 // ParseDump parses hsdump's output (the "*-- Index:" section).

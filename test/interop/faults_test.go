@@ -86,9 +86,10 @@ type scopeMember struct {
 	fleet   *loadgen.Fleet
 	firstID uint32
 	pes     int
+	port    int // ASAP; ENRP is the next
 }
 
-func (m *scopeMember) enrp() string { return m.addr + ":4201" }
+func (m *scopeMember) enrp() string { return fmt.Sprintf("%s:%d", m.addr, m.port+1) }
 
 func (m *scopeMember) scrape(t *testing.T) map[string]float64 {
 	return scrapeMetrics(t, "http://"+m.metrics+"/metrics")
@@ -104,17 +105,26 @@ func TestSandboxFaultsLossPartitionHeal(t *testing.T) {
 		if rsplibC {
 			name = "rsplib-partitioned"
 		}
-		t.Run(name, func(t *testing.T) { faultScenario(t, rsplibC) })
+		// Each run on its own ports: the kernel may still hold the
+		// previous run's.
+		port := 4200
+		if rsplibC {
+			port = 4300
+		}
+		t.Run(name, func(t *testing.T) { faultScenario(t, rsplibC, port) })
 	}
 }
 
-func faultScenario(t *testing.T, rsplibC bool) {
+func faultScenario(t *testing.T, rsplibC bool, port int) {
 	const pes = 1000
 	net := newFaultNet(t, "5%", 50*time.Millisecond)
 	scope := []*scopeMember{
 		{name: "A", id: 0x0f0000a1, addr: "198.18.0.2", metrics: "127.0.0.1:9181", firstID: 0x31000000, pes: 333},
 		{name: "B", id: 0x0f0000b2, addr: "198.18.0.3", metrics: "127.0.0.1:9182", firstID: 0x32000000, pes: 333},
 		{name: "C", id: 0x0f0000c3, addr: "198.18.0.4", metrics: "127.0.0.1:9183", firstID: 0x33000000, pes: 334},
+	}
+	for _, m := range scope {
+		m.port = port
 	}
 	c := scope[2]
 	if rsplibC {
@@ -128,16 +138,16 @@ func faultScenario(t *testing.T, rsplibC bool) {
 			}
 		}
 		if m.metrics == "" {
-			m.proc = rsplibRegistrar(t, m.addr, 4200, args...)
+			m.proc = rsplibRegistrar(t, m.addr, port, args...)
 			continue
 		}
-		m.proc = registrar(t, m.addr, 4200, append(args, "-metricsaddress="+m.metrics)...)
+		m.proc = registrar(t, m.addr, port, append(args, "-metricsaddress="+m.metrics)...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for _, m := range scope {
 		f, err := loadgen.NewFleet(loadgen.Config{
-			Registrar: netip.AddrPortFrom(netip.MustParseAddr(m.addr), 4200),
+			Registrar: netip.AddrPortFrom(netip.MustParseAddr(m.addr), uint16(port)),
 			Locals:    []netip.Addr{netip.MustParseAddr(addr1)},
 			PEs:       m.pes, Assocs: 5, Window: 8, Pools: 4, FirstID: rserpool.PEID(m.firstID), Life: 600000,
 			Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
@@ -181,16 +191,21 @@ func faultScenario(t *testing.T, rsplibC bool) {
 	for {
 		dumps = map[string]map[uint32]uint32{}
 		problem := ""
+		var counts []string
 		for _, m := range ours {
 			d := sandboxtest.HSDumpWithin(t, m.enrp(), 60*time.Second)
 			homes, dup := dumpHomes(d)
 			dumps[m.name], sums[m.name] = homes, dumpChecksum(d)
+			counts = append(counts, fmt.Sprintf("%s %d", m.name, len(homes)))
 			switch {
 			case dup != 0:
 				problem = fmt.Sprintf("%s lists PE $%08x twice", m.name, dup)
 			case len(homes) != pes && problem == "":
-				problem = fmt.Sprintf("%s lists %d PEs, want %d", m.name, len(homes), pes)
+				problem = fmt.Sprintf("PEs listed: %s; want %d each", strings.Join(counts, ", "), pes)
 			}
+		}
+		if problem != "" && len(counts) == len(ours) {
+			problem += fmt.Sprintf(" (all: %s)", strings.Join(counts, ", "))
 		}
 		if problem == "" {
 			problem = differ(dumps)
@@ -204,7 +219,7 @@ func faultScenario(t *testing.T, rsplibC bool) {
 		time.Sleep(2 * time.Second)
 	}
 	homes := dumps["A"]
-	t.Logf("after healing: our registrars agree on %d PEs, handlespace checksums %v", len(homes), sums)
+	t.Logf("after healing: our registrars agree on %d PEs, handlespace checksums %s", len(homes), fmtSums(sums))
 	moved := 0
 	for _, m := range scope {
 		for i := range m.pes {
@@ -223,7 +238,11 @@ func faultScenario(t *testing.T, rsplibC bool) {
 	t.Logf("%d of C's %d PEs were taken over; home keep-alives seen by C's PEs: %d", moved, c.pes, c.fleet.Takeover().Count)
 	if rsplibC {
 		// Record what RSPLIB's registrar shows after healing.
-		d := sandboxtest.HSDumpWithin(t, c.enrp(), 60*time.Second)
+		d, err := sandboxtest.TryHSDump(t, c.enrp(), 60*time.Second)
+		if err != nil {
+			t.Logf("RSPLIB's partitioned registrar after healing: no dump within 60 s (%v)", strings.SplitN(err.Error(), "\n", 2)[0])
+			return
+		}
 		h, dup := dumpHomes(d)
 		same := 0
 		for id, home := range h {
@@ -304,4 +323,13 @@ func dumpChecksum(d *sandboxtest.Dump) uint16 {
 		}
 	}
 	return sum.Value()
+}
+
+func fmtSums(sums map[string]uint16) string {
+	var out []string
+	for n, v := range sums {
+		out = append(out, fmt.Sprintf("%s $%04x", n, v))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
 }
