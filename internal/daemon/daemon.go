@@ -431,6 +431,11 @@ func (d *loop) snapshot() *metrics.Snapshot {
 	s := &metrics.Snapshot{Status: *st, Stats: copyStats(&d.core.Stats),
 		Associations: [2]int{len(d.assocs[0]), len(d.assocs[1])},
 		EventLatency: d.eventLatency, TimerLateness: d.timerLateness}
+	for i, o := range d.out {
+		if o != nil {
+			s.SendQueue[i] = o.queued()
+		}
+	}
 	s.Status.Peers = append([]rserpool.RegistrarID(nil), st.Peers...)
 	return s
 }

@@ -488,7 +488,8 @@ func TestLoopMetricsAndHangup(t *testing.T) {
 	for sc.Scan() {
 		found[sc.Text()] = true
 	}
-	for _, want := range []string{"rspregistrar_pool_elements 1", `rspregistrar_associations{socket="asap"} 1`} {
+	for _, want := range []string{"rspregistrar_pool_elements 1", `rspregistrar_associations{socket="asap"} 1`,
+		`rspregistrar_send_queue_bytes{socket="asap"} 0`} {
 		if !found[want] {
 			t.Errorf("scrape lacks %q:\n%s", want, body)
 		}

@@ -85,6 +85,13 @@ func newOutbox(s socketWriter, log *logging.Logger, maxWait time.Duration, repor
 	return o
 }
 
+// queued is the bytes waiting in the queue.
+func (o *outbox) queued() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.bytes
+}
+
 // close stops the writer; call it after closing the socket, so that a send
 // the writer waits in returns.
 func (o *outbox) close() {

@@ -45,6 +45,9 @@ type Snapshot struct {
 	// Associations counts the open SCTP associations of the ASAP and the
 	// ENRP socket.
 	Associations [2]int
+	// SendQueue is the bytes waiting in the send queue of the ASAP and the
+	// ENRP socket for room in the kernel's send buffer.
+	SendQueue [2]int
 	// EventLatency is the time events (messages, notifications) waited
 	// between their reader and the event loop; TimerLateness how late timers
 	// ran after their deadline.
@@ -286,6 +289,9 @@ func (w *writer) registrar(s *Snapshot, version string) {
 	w.family(ns+"associations", "gauge", "Open SCTP associations by socket.")
 	w.sample(ns+"associations", float64(s.Associations[0]), "socket", "asap")
 	w.sample(ns+"associations", float64(s.Associations[1]), "socket", "enrp")
+	w.family(ns+"send_queue_bytes", "gauge", "Bytes waiting for room in the kernel's send buffer, by socket.")
+	w.sample(ns+"send_queue_bytes", float64(s.SendQueue[0]), "socket", "asap")
+	w.sample(ns+"send_queue_bytes", float64(s.SendQueue[1]), "socket", "enrp")
 	for _, k := range counters {
 		w.single(ns+k.name, "counter", k.help, float64(k.get(&s.Stats)))
 	}

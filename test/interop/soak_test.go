@@ -1,0 +1,199 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/loadgen"
+	"github.com/rserpool/rspregistrar/internal/rserpool"
+	"github.com/rserpool/rspregistrar/internal/sandboxtest"
+)
+
+// The soak: our registrar at RSPLIB's default timers with 10,000 PEs in
+// ten fleets of 1,000 and continuous churn, one step every two seconds in
+// turn: a fleet re-registers, deregisters and registers again, or is
+// killed (its associations shut down, the registrar drops its PEs) and
+// replaced by a new one with the same PEs; a pool user resolves all the
+// while. Every 5 s the registrar's RSS, goroutines, open descriptors, send
+// queues and PEs are sampled from its metrics. Over the second half none
+// may grow: the mean of the last sixth of the samples may exceed the mean
+// of the sixth before the second half by at most 10 % plus a small
+// constant (memory limits, not timing).
+//
+// RSPREG_SOAK sets the duration (default 2m, `make soak` 30m),
+// RSPREG_SOAK_PES the PEs (default 10000), RSPREG_SOAK_OUT a CSV file for
+// the series (cmd/rspplot draws it).
+func TestSandboxSoak(t *testing.T) {
+	sandboxtest.Require(t)
+	dur := 2 * time.Minute
+	if v := os.Getenv("RSPREG_SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("RSPREG_SOAK: %v", err)
+		}
+		dur = d
+	}
+	pes := 10000
+	if v := os.Getenv("RSPREG_SOAK_PES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 {
+			t.Fatalf("RSPREG_SOAK_PES=%q", v)
+		}
+		pes = n
+	}
+	const fleets, port, metricsAddr = 10, 4400, "127.0.0.1:9190"
+	registrar(t, addr1, port, "-identifier=0x0f0f5a5a", "-metricsaddress="+metricsAddr, "-loglevel=2")
+	scrape := func() map[string]float64 { return scrapeMetrics(t, "http://"+metricsAddr+"/metrics") }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	config := func(i int) loadgen.Config {
+		return loadgen.Config{
+			Registrar: netip.AddrPortFrom(netip.MustParseAddr(addr1), port),
+			Locals:    []netip.Addr{netip.MustParseAddr(addr2), netip.MustParseAddr(addr3)},
+			PEs:       pes / fleets, Assocs: 4, Window: 8, Pools: 10,
+			FirstID: rserpool.PEID(0x40000000 + i*0x100000), Life: 90000,
+			Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
+		}
+	}
+	fleet := make([]*loadgen.Fleet, fleets)
+	start := func(i int) {
+		f, err := loadgen.NewFleet(config(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+		defer rcancel()
+		if r, err := f.Register(rctx); err != nil || r.Failed > 0 {
+			t.Fatalf("fleet %d registration: %v, %v", i, r, err)
+		}
+		fleet[i] = f
+	}
+	for i := range fleet {
+		start(i)
+	}
+	defer func() {
+		for _, f := range fleet {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+
+	// A pool user resolving throughout.
+	resolved := make(chan error, 1)
+	go func() {
+		_, err := loadgen.Resolve(ctx, loadgen.ResolveConfig{
+			Registrar: netip.AddrPortFrom(netip.MustParseAddr(addr1), port),
+			Locals:    []netip.Addr{netip.MustParseAddr(addr3)}, Assocs: 1, Window: 1,
+			Handles: loadgen.Handles(10), Duration: dur, Items: 3,
+		})
+		resolved <- err
+	}()
+
+	type sample struct {
+		at                      time.Duration
+		rss, goroutines, fds    float64
+		queueASAP, queueENRP    float64
+		pes, keepAliveTimeouts  float64
+		registrations, resolves float64
+	}
+	var series []sample
+	t0 := time.Now()
+	take := func() {
+		m := scrape()
+		series = append(series, sample{at: time.Since(t0),
+			rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"], fds: m["process_open_fds"],
+			queueASAP: m[`rspregistrar_send_queue_bytes{socket="asap"}`], queueENRP: m[`rspregistrar_send_queue_bytes{socket="enrp"}`],
+			pes: m["rspregistrar_pool_elements"], keepAliveTimeouts: m["rspregistrar_keepalive_timeouts_total"],
+			registrations: m["rspregistrar_registrations_total"], resolves: m["rspregistrar_handle_resolutions_total"]})
+	}
+	take()
+	step, nextSample := 0, time.Now().Add(5*time.Second)
+	for time.Since(t0) < dur {
+		i := step % fleets
+		sctx, scancel := context.WithTimeout(ctx, time.Minute)
+		switch (step / fleets) % 3 {
+		case 0: // re-register
+			if r, err := fleet[i].Register(sctx); err != nil || r.Failed > 0 {
+				t.Fatalf("step %d: re-registration of fleet %d: %v, %v", step, i, r, err)
+			}
+		case 1: // deregister and register again
+			if r, err := fleet[i].Deregister(sctx); err != nil || r.Failed > 0 {
+				t.Fatalf("step %d: deregistration of fleet %d: %v, %v", step, i, r, err)
+			}
+			if r, err := fleet[i].Register(sctx); err != nil || r.Failed > 0 {
+				t.Fatalf("step %d: registration of fleet %d: %v, %v", step, i, r, err)
+			}
+		case 2: // kill and replace
+			fleet[i].Close()
+			fleet[i] = nil
+			start(i)
+		}
+		scancel()
+		step++
+		time.Sleep(2 * time.Second)
+		if time.Now().After(nextSample) {
+			take()
+			nextSample = nextSample.Add(5 * time.Second)
+		}
+	}
+	take()
+	cancel()
+	if err := <-resolved; err != nil && ctx.Err() == nil {
+		t.Errorf("pool user: %v", err)
+	}
+
+	var csv strings.Builder
+	csv.WriteString("seconds,rss_mib,goroutines,open_fds,send_queue_asap_bytes,send_queue_enrp_bytes,pool_elements,keepalive_timeouts,registrations,resolutions\n")
+	for _, s := range series {
+		fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n", s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
+			s.queueASAP, s.queueENRP, s.pes, s.keepAliveTimeouts, s.registrations, s.resolves)
+	}
+	t.Logf("%d churn steps in %v; series:\n%s", step, time.Since(t0).Round(time.Second), csv.String())
+	if out := os.Getenv("RSPREG_SOAK_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(csv.String()), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// Bounded: compare the last sixth with the sixth before the second
+	// half began.
+	n := len(series)
+	if n < 12 {
+		t.Fatalf("only %d samples", n)
+	}
+	k := n / 6
+	mean := func(from, to int, f func(sample) float64) float64 {
+		sum := 0.0
+		for _, s := range series[from:to] {
+			sum += f(s)
+		}
+		return sum / float64(to-from)
+	}
+	for _, c := range []struct {
+		name  string
+		f     func(sample) float64
+		slack float64
+	}{
+		{"RSS (bytes)", func(s sample) float64 { return s.rss }, 2 << 20},
+		{"goroutines", func(s sample) float64 { return s.goroutines }, 4},
+		{"open descriptors", func(s sample) float64 { return s.fds }, 8},
+		{"ASAP send queue (bytes)", func(s sample) float64 { return s.queueASAP }, 64 << 10},
+		{"ENRP send queue (bytes)", func(s sample) float64 { return s.queueENRP }, 64 << 10},
+	} {
+		mid, end := mean(n/2-k, n/2, c.f), mean(n-k, n, c.f)
+		if end > mid*1.1+c.slack {
+			t.Errorf("%s grew over the second half: %.0f -> %.0f", c.name, mid, end)
+		}
+	}
+	if last := series[n-1]; last.keepAliveTimeouts > 0 {
+		t.Errorf("%v PEs timed out although every PE answers its keep-alives", last.keepAliveTimeouts)
+	}
+}
