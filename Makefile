@@ -20,7 +20,7 @@ SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tsha
 # For the packaging tests (systemd-analyze verify, man -l).
 SANDBOX_PKGS += systemd man-db
 
-.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile clean install uninstall
+.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak clean install uninstall
 
 all: build
 
@@ -98,6 +98,15 @@ bench: sandbox-deps
 bench-big: sandbox-deps
 	BENCH_PES=100000 BENCH_ARGS="$${BENCH_ARGS:--assocs 1000 -window 2}" SANDBOX_MEM=3072M HSBIG=1 BENCH_TIMEOUT=3600 \
 		BENCH_DOC=$${BENCH_DOC-docs/benchmarks-big.md} scripts/bench
+
+# The long soak (SOAK, default 30m; make test runs a 2-minute one): 10,000
+# PEs with continuous churn, sampled every 5 s; writes docs/soak.csv and the
+# plot docs/soak.png (cmd/rspplot). Not part of make test or CI.
+soak: sandbox-deps
+	RSPREG_SOAK=$${SOAK:-30m} RSPREG_SOAK_OUT=$(CURDIR)/docs/soak.csv GOTEST_TIMEOUT=90m SANDBOX_TIMEOUT=5400 SANDBOX_MEM=2048M \
+		test/sandbox/gotest -run '^TestSandboxSoak$$' ./test/interop/
+	$(GO) run ./cmd/rspplot -o docs/soak.png -title "make soak: 10,000 PEs with churn, RSPLIB's default timers" docs/soak.csv \
+		rss_mib goroutines open_fds send_queue_asap_bytes pool_elements registrations
 
 # CPU profiles of our registrar and of the load generator under rspbench's
 # load (ours only), printed as the top functions; the profiles stay in

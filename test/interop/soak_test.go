@@ -48,7 +48,7 @@ func TestSandboxSoak(t *testing.T) {
 		pes = n
 	}
 	const fleets, port, metricsAddr = 10, 4400, "127.0.0.1:9190"
-	registrar(t, addr1, port, "-identifier=0x0f0f5a5a", "-metricsaddress="+metricsAddr, "-loglevel=2")
+	registrar(t, addr1, port, "-identifier=0x0f0f5a5a", "-metricsaddress="+metricsAddr, "-loglevel=3")
 	scrape := func() map[string]float64 { return scrapeMetrics(t, "http://"+metricsAddr+"/metrics") }
 
 	ctx, cancel := context.WithCancel(context.Background())
