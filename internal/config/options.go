@@ -146,21 +146,7 @@ var options = []option{
 	},
 	intOpt("loglevel", "0-9", "log verbosity: 0 none, 1 errors, 2 warnings, 3 notes, 4 actions, 5-9 verbose", 0, 9,
 		func(c *Config) *int { return &c.Log.Level }),
-	{
-		name: "logcolor", syntax: "on|off", usage: "ANSI colours in log entries",
-		def: func(c *Config) string { return onOff(c.Log.Color) },
-		set: func(p *parser, v string) error {
-			switch v {
-			case "on":
-				p.cfg.Log.Color = true
-			case "off":
-				p.cfg.Log.Color = false
-			default:
-				return errors.New(`use "on" or "off"`)
-			}
-			return nil
-		},
-	},
+	onOffOpt("logcolor", "ANSI colours in log entries", func(c *Config) *bool { return &c.Log.Color }),
 	{
 		name: "cspserver", syntax: "address:port",
 		usage: "Component Status Protocol monitor (port 2960 if none); enables reports every 250 ms unless -cspinterval came first",
@@ -295,22 +281,8 @@ var options = []option{
 		func(c *Config) *time.Duration { return &c.Uptime }),
 	secondsFloatOpt("downtime", "failure-test mode: mean pause before the restart",
 		func(c *Config) *time.Duration { return &c.Downtime }),
-	{
-		name: "ownercheck", syntax: "on|off",
-		usage: "accept a re-registration or deregistration of a PE only over the association that registered it, and count Endpoint Unreachable reports about a PE once per reporting association (RFC 5355; not in RSPLIB)",
-		def:   func(c *Config) string { return onOff(c.Core.OwnerCheck) },
-		set: func(p *parser, v string) error {
-			switch v {
-			case "on":
-				p.cfg.Core.OwnerCheck = true
-			case "off":
-				p.cfg.Core.OwnerCheck = false
-			default:
-				return errors.New(`use "on" or "off"`)
-			}
-			return nil
-		},
-	},
+	onOffOpt("ownercheck", "accept a re-registration or deregistration of a PE only over the association that registered it, and count Endpoint Unreachable reports about a PE once per reporting association (RFC 5355; not in RSPLIB)",
+		func(c *Config) *bool { return &c.Core.OwnerCheck }),
 	{
 		name: "enrpallow", syntax: "peers|network,...",
 		usage: "accept ENRP only from the -peer addresses and these networks (address/bits or address); \"peers\": from the -peer addresses only (RFC 5355; not in RSPLIB)",
@@ -664,6 +636,25 @@ func rateOpt(name, usage string, field func(*Config) *float64) option {
 			f, err := parseFloat(v)
 			*field(&p.cfg) = f
 			return err
+		},
+	}
+}
+
+// onOffOpt is an option taking "on" or "off".
+func onOffOpt(name, usage string, field func(*Config) *bool) option {
+	return option{
+		name: name, syntax: "on|off", usage: usage,
+		def: func(c *Config) string { return onOff(*field(c)) },
+		set: func(p *parser, v string) error {
+			switch v {
+			case "on":
+				*field(&p.cfg) = true
+			case "off":
+				*field(&p.cfg) = false
+			default:
+				return errors.New(`use "on" or "off"`)
+			}
+			return nil
 		},
 	}
 }
