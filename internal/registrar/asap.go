@@ -52,7 +52,7 @@ func (c *Core) register(now int64, assoc AssocID, handle rserpool.PoolHandle, pe
 			handle, uint32(pe.ID), info.Addrs)
 		return rserpool.CauseNoUsableASAPAddresses
 	}
-	if old := c.hs.Find(handle, pe.ID); old != nil && c.ownedElsewhere(old, assoc) {
+	if old := c.ownerCheckFind(handle, pe.ID); old != nil && c.ownedElsewhere(old, assoc) {
 		c.Stats.OwnerRejections++
 		c.logf(LogWarning, "Refusing re-registration of %s/$%08x over assoc %d: it was registered over assoc %d (-ownercheck)",
 			handle, uint32(pe.ID), assoc, old.Assoc())

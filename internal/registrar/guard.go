@@ -84,6 +84,15 @@ func (c *Core) ownedElsewhere(pe *handlespace.PE, assoc AssocID) bool {
 	return c.cfg.OwnerCheck && pe.Assoc() != 0 && pe.Assoc() != assoc
 }
 
+// ownerCheckFind looks the PE up only when -ownercheck needs it, sparing
+// every registration a second lookup otherwise.
+func (c *Core) ownerCheckFind(handle rserpool.PoolHandle, id rserpool.PEID) *handlespace.PE {
+	if !c.cfg.OwnerCheck {
+		return nil
+	}
+	return c.hs.Find(handle, id)
+}
+
 // reporters remembers, under -ownercheck, which associations reported a PE
 // unreachable, so that one pool user cannot remove a PE by itself.
 type reporters map[peKey][]AssocID
