@@ -20,7 +20,7 @@ SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tsha
 # For the packaging tests (systemd-analyze verify, man -l).
 SANDBOX_PKGS += systemd man-db
 
-.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak clean install uninstall
+.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak faults clean install uninstall
 
 all: build
 
@@ -98,6 +98,11 @@ bench: sandbox-deps
 bench-big: sandbox-deps
 	BENCH_PES=100000 BENCH_ARGS="$${BENCH_ARGS:--assocs 1000 -window 2}" SANDBOX_MEM=3072M HSBIG=1 BENCH_TIMEOUT=3600 \
 		BENCH_DOC=$${BENCH_DOC-docs/benchmarks-big.md} scripts/bench
+
+# The fault test over real SCTP (netem loss and delay, a partition, healing);
+# not in make test while it fails (see test/interop/faults_test.go).
+faults: sandbox-deps
+	test/sandbox/gotest -run '^TestFaultsLossPartitionHeal$$' ./test/interop/
 
 # The long soak (SOAK, default 30m; make test runs a 2-minute one): 10,000
 # PEs with continuous churn, sampled every 5 s; writes docs/soak.csv and the
