@@ -19,12 +19,11 @@ import (
 // it makes of them.
 func (d *loop) execute(now int64, acts []registrar.Action) {
 	d.carryOut(now, acts)
-	for len(d.failures) > 0 {
-		f := d.failures[0]
-		d.failures = d.failures[1:]
-		d.carryOut(now, d.core.HandleSendFailed(now, f))
+	// The core's answer to a failure may fail in turn and append.
+	for i := 0; i < len(d.failures); i++ {
+		d.carryOut(now, d.core.HandleSendFailed(now, d.failures[i]))
 	}
-	d.failures = d.failures[:0:0]
+	d.failures = d.failures[:0]
 }
 
 // carryOut does the actions. Runs of sends on one socket (a keep-alive

@@ -231,6 +231,10 @@ func (l *List) NextTimer() *Peer {
 // SetTimer arms a peer's timer, replacing a running one.
 func (p *Peer) SetTimer(code TimerCode, at int64) { p.Timer, p.TimerAt = code, at }
 
+// HeardRecently tells whether the peer was heard within
+// PeerMaxTimeLastHeard: its last-heard timer is the one running.
+func (p *Peer) HeardRecently() bool { return p.Timer == TimerMaxTimeLastHeard }
+
 // StopTimer stops a peer's timer.
 func (p *Peer) StopTimer() { p.Timer, p.TimerAt = TimerNone, 0 }
 

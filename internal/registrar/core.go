@@ -515,9 +515,7 @@ func (c *Core) HandleMessage(now int64, sock Socket, assoc AssocID, ppid uint32,
 		}
 		return c.out
 	}
-	if c.cfg.ENRPAllow != nil && !c.enrpAllowed(m, info.Addrs) {
-		c.Stats.ENRPRefused++
-		c.logf(LogWarning, "Ignoring %s from %v (assoc %d): not allowed by -enrpallow", wire.TypeName(ppid, m.Type()), info.Addrs, assoc)
+	if c.enrpRefused(m, info.Addrs) {
 		return c.out
 	}
 	switch m := m.(type) {
@@ -554,9 +552,7 @@ func (c *Core) HandleMulticast(now int64, data []byte, from netip.AddrPort) []Ac
 		return c.out
 	}
 	count(&c.Stats.Received, m)
-	if c.cfg.ENRPAllow != nil && !c.enrpAllowed(m, []netip.Addr{from.Addr().Unmap()}) {
-		c.Stats.ENRPRefused++
-		c.logf(LogWarning, "Ignoring multicast %s from %v: not allowed by -enrpallow", wire.TypeName(wire.PPIDENRP, m.Type()), from)
+	if c.enrpRefused(m, []netip.Addr{from.Addr().Unmap()}) {
 		return c.out
 	}
 	if p, ok := m.(*wire.Presence); ok {

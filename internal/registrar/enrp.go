@@ -45,6 +45,13 @@ func (c *Core) sendPresenceToAll() {
 	}
 }
 
+// multicastPresence joins the ENRP group again on every interface (RSPLIB
+// does so at every heartbeat) and sends it a Presence.
+func (c *Core) multicastPresence() {
+	c.out = append(c.out, Action{Kind: ActRejoin})
+	c.emitMulticast(ActMulticastENRP, c.presence(0, false))
+}
+
 // hello introduces a starting registrar at once: a Presence to the ENRP
 // group and, asking for a reply, to every static peer. A registrar that
 // hears it answers a new peer with its own Presence (RSPLIB does too), and
@@ -56,8 +63,7 @@ func (c *Core) hello() {
 	c.helloAt = 0
 	if c.cfg.ENRPAnnounce {
 		c.logf(LogAction, "Announcing the new registrar by multicast Presence")
-		c.out = append(c.out, Action{Kind: ActRejoin})
-		c.emitMulticast(ActMulticastENRP, c.presence(0, false))
+		c.multicastPresence()
 	}
 	for _, p := range c.peers.All() {
 		c.sendPresenceTo(p, true)
@@ -72,8 +78,7 @@ func (c *Core) heartbeat(now int64) {
 		c.endStartup(now, false)
 	}
 	if c.cfg.ENRPAnnounce {
-		c.out = append(c.out, Action{Kind: ActRejoin})
-		c.emitMulticast(ActMulticastENRP, c.presence(0, false))
+		c.multicastPresence()
 	}
 	c.sendPresenceToAll()
 	c.heartbeatAt = now + c.jitter(c.cfg.PeerHeartbeatCycle)
@@ -181,12 +186,18 @@ func (c *Core) peerAssocLost(now int64, assoc AssocID) {
 			continue
 		}
 		p.Assoc = 0
-		if p.Timer == peerlist.TimerMaxTimeLastHeard {
+		if p.HeardRecently() {
 			c.logf(LogAction, "ENRP association with peer %s lost -> requesting immediate Presence", p)
-			c.sendPresenceTo(p, true)
-			p.SetTimer(peerlist.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
+			c.probePeer(now, p)
 		}
 	}
+}
+
+// probePeer asks a peer for a Presence and gives it PeerMaxTimeNoResponse
+// to answer.
+func (c *Core) probePeer(now int64, p *peerlist.Peer) {
+	c.sendPresenceTo(p, true)
+	p.SetTimer(peerlist.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
 }
 
 // peerTimer handles a peer's due timer (registrarHandlePeerEvent).
@@ -194,8 +205,7 @@ func (c *Core) peerTimer(now int64, p *peerlist.Peer) {
 	switch p.Timer {
 	case peerlist.TimerMaxTimeLastHeard:
 		c.logf(LogAction, "Peer %s not heard since MaxTimeLastHeard=%v -> requesting immediate Presence", p, c.cfg.PeerMaxTimeLastHeard)
-		c.sendPresenceTo(p, true)
-		p.SetTimer(peerlist.TimerMaxTimeNoResponse, now+int64(c.cfg.PeerMaxTimeNoResponse))
+		c.probePeer(now, p)
 	case peerlist.TimerMaxTimeNoResponse:
 		c.logf(LogAction, "Peer %s did not answer in MaxTimeNoResponse=%v -> removing it", p, c.cfg.PeerMaxTimeNoResponse)
 		p.StopTimer()

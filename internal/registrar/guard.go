@@ -12,6 +12,17 @@ import (
 	"github.com/rserpool/rspregistrar/internal/wire"
 )
 
+// enrpRefused applies -enrpallow to an ENRP message from these addresses
+// (SCTP or multicast): a refused one is counted and logged.
+func (c *Core) enrpRefused(m wire.Message, from []netip.Addr) bool {
+	if c.cfg.ENRPAllow == nil || c.enrpAllowed(m, from) {
+		return false
+	}
+	c.Stats.ENRPRefused++
+	c.logf(LogWarning, "Ignoring %s from %v: not allowed by -enrpallow", wire.TypeName(wire.PPIDENRP, m.Type()), from)
+	return true
+}
+
 // enrpAllowed tells whether an ENRP message from these addresses may be
 // handled under -enrpallow. The messages that create peers or change the
 // handlespace from a peer's word (Presence, Handle Update, Handle Table

@@ -56,7 +56,7 @@ func (c *Core) handleInitTakeover(now int64, assoc AssocID, m *wire.InitTakeover
 		} else {
 			c.logf(LogAction, "Peer %s, also trying takeover of %s, has higher ID -> we (%s) continue our takeover", m.Sender, m.Target, c.id)
 		}
-	case p.Timer == peerlist.TimerMaxTimeLastHeard:
+	case p.HeardRecently():
 		// We heard the target within PeerMaxTimeLastHeard: it is alive
 		// for us, and the initiator has lost it, not the scope (after a
 		// partition, an association whose retransmission timer backed
@@ -128,7 +128,7 @@ func (c *Core) handleTakeoverServer(now int64, m *wire.TakeoverServer) {
 		c.sendPresenceToAll()
 		return
 	}
-	if p := c.peers.Find(m.Target); p != nil && p.Timer == peerlist.TimerMaxTimeLastHeard {
+	if p := c.peers.Find(m.Target); p != nil && p.HeardRecently() {
 		c.logf(LogWarning, "Peer %s claims to have taken over %s, which we heard from recently -> ignoring it", m.Sender, m.Target)
 		c.Stats.TakeoversRefused++
 		return

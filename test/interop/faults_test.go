@@ -94,6 +94,17 @@ type scopeMember struct {
 	port    int // ASAP; ENRP is the next
 }
 
+// fleetAt is the fleet of m's PEs registering at registrar at (m itself,
+// or the new home of m's PEs after a takeover).
+func (m *scopeMember) fleetAt(at *scopeMember) loadgen.Config {
+	return loadgen.Config{
+		Registrar: netip.AddrPortFrom(netip.MustParseAddr(at.addr), uint16(at.port)),
+		Locals:    []netip.Addr{netip.MustParseAddr(addr1)},
+		PEs:       m.pes, Assocs: 5, Window: 8, Pools: 4, FirstID: rserpool.PEID(m.firstID), Life: 600000,
+		Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
+	}
+}
+
 func (m *scopeMember) enrp() string { return fmt.Sprintf("%s:%d", m.addr, m.port+1) }
 
 func (m *scopeMember) scrape(t *testing.T) map[string]float64 {
@@ -159,12 +170,7 @@ func faultScenario(t *testing.T, rsplibC bool, port int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for _, m := range scope {
-		f, err := loadgen.NewFleet(loadgen.Config{
-			Registrar: netip.AddrPortFrom(netip.MustParseAddr(m.addr), uint16(port)),
-			Locals:    []netip.Addr{netip.MustParseAddr(addr1)},
-			PEs:       m.pes, Assocs: 5, Window: 8, Pools: 4, FirstID: rserpool.PEID(m.firstID), Life: 600000,
-			Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
-		})
+		f, err := loadgen.NewFleet(m.fleetAt(m))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,16 +198,16 @@ func faultScenario(t *testing.T, rsplibC bool, port int) {
 				moved.Close()
 			}
 		}()
+		reregister := func(f *loadgen.Fleet) {
+			fctx, fcancel := context.WithTimeout(rctx, 8*time.Second)
+			defer fcancel()
+			f.Register(fctx)
+		}
 		for {
 			select {
 			case <-rctx.Done():
 				return
 			case <-time.After(10 * time.Second):
-			}
-			reregister := func(f *loadgen.Fleet) {
-				fctx, fcancel := context.WithTimeout(rctx, 8*time.Second)
-				defer fcancel()
-				f.Register(fctx)
 			}
 			for _, m := range scope[:2] {
 				reregister(m.fleet)
@@ -215,12 +221,7 @@ func faultScenario(t *testing.T, rsplibC bool, port int) {
 					if to := c.fleet.Takeover(); uint32(to.Server) == scope[1].id {
 						home = scope[1]
 					}
-					f, err := loadgen.NewFleet(loadgen.Config{
-						Registrar: netip.AddrPortFrom(netip.MustParseAddr(home.addr), uint16(port)),
-						Locals:    []netip.Addr{netip.MustParseAddr(addr1)},
-						PEs:       c.pes, Assocs: 5, Window: 8, Pools: 4, FirstID: rserpool.PEID(c.firstID), Life: 600000,
-						Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
-					})
+					f, err := loadgen.NewFleet(c.fleetAt(home))
 					if err != nil {
 						t.Errorf("fleet of C's PEs at %s: %v", home.name, err)
 						return
