@@ -152,6 +152,9 @@ func readRequest(r *bufio.Reader) (request, error) {
 			if i := strings.IndexByte(req.path, '?'); i >= 0 {
 				req.path = req.path[:i]
 			}
+			if req.path == "" {
+				return req, errBadRequest // only a query, as in "GET ?x HTTP/1.1"
+			}
 			if req.path[0] != '/' {
 				// Absolute form (proxy requests): keep only the path.
 				if i := strings.Index(req.path, "://"); i >= 0 {

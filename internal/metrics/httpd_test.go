@@ -120,7 +120,8 @@ func TestHTTPCloseWithIdleClient(t *testing.T) {
 // a request's path starts with "/" (or is "*").
 func FuzzReadRequest(f *testing.F) {
 	for _, s := range []string{"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "GET http://h/ HTTP/1.0\n\n",
-		"PRI * HTTP/2.0\r\n\r\n", "\r\n\r\nGET / HTTP/1.1\r\nA: b\r\n\r\n", "GET http:// HTTP/1.1\r\n\r\n"} {
+		"PRI * HTTP/2.0\r\n\r\n", "\r\n\r\nGET / HTTP/1.1\r\nA: b\r\n\r\n", "GET http:// HTTP/1.1\r\n\r\n",
+		"GET ?a HTTP/1.1\r\n\r\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
