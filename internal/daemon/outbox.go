@@ -53,6 +53,13 @@ type outbox struct {
 	done    chan struct{}
 
 	batch []sctp.Outgoing // sendBatch's scratch, loop goroutine only
+
+	// stall finds an association that holds the buffer the queue waits
+	// for (nil when the socket cannot tell); the writer reports it to the
+	// core, and the core's abort of it then goes out ahead of the queue:
+	// it is what frees the room. stalled holds the reported ones (mu).
+	stall   *stallWatch
+	stalled map[sctp.AssocID]bool
 }
 
 type outItem struct {
@@ -81,6 +88,9 @@ var errQueueFull = errors.New("send queue full")
 func newOutbox(s socketWriter, log *logging.Logger, maxWait time.Duration, report func(registrar.SendFailed)) *outbox {
 	o := &outbox{s: s, log: log, maxWait: max(maxWait, minQueueWait), now: time.Now, report: report,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	if in, ok := s.(bufferInspector); ok {
+		o.stall, o.stalled = &stallWatch{in: in}, map[sctp.AssocID]bool{}
+	}
 	go o.run()
 	return o
 }
@@ -106,8 +116,12 @@ func (o *outbox) close() {
 func (o *outbox) send(a *registrar.Action, sock registrar.Socket, now time.Time) error {
 	o.mu.Lock()
 	waiting := len(o.queue) > 0
+	jump := a.Kind == registrar.ActAbort && o.stalled[sctp.AssocID(a.Assoc)]
+	if jump {
+		delete(o.stalled, sctp.AssocID(a.Assoc))
+	}
 	o.mu.Unlock()
-	if !waiting {
+	if !waiting || jump {
 		// The queue only grows here, in the loop goroutine: it stays
 		// empty while we try.
 		err := o.direct(a)
@@ -302,17 +316,49 @@ func (o *outbox) deliver(it *outItem, full bool) error {
 		}
 		return err
 	}
-	if err := o.s.SetWriteDeadline(it.deadline); err != nil {
-		return err
+	for {
+		// With a stall watch, wait in slices and look for the association
+		// that holds the buffer between them.
+		until := it.deadline
+		if o.stall != nil {
+			now := o.now()
+			o.lookForStall(it.sock, now)
+			if next := now.Add(stallInterval); next.Before(until) {
+				until = next
+			}
+		}
+		if err := o.s.SetWriteDeadline(until); err != nil {
+			return err
+		}
+		err = o.try(it, false)
+		if derr := o.s.SetWriteDeadline(time.Time{}); err == nil {
+			err = derr
+		}
+		if err == nil || errors.Is(err, sctp.ErrClosed) {
+			return err
+		}
+		if !o.now().Before(it.deadline) || !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, sctp.ErrWouldBlock) {
+			return o.try(it, true)
+		}
 	}
-	err = o.try(it, false)
-	if derr := o.s.SetWriteDeadline(time.Time{}); err == nil {
-		err = derr
+}
+
+// lookForStall reports an association that holds the buffer without
+// progress, once, to the core (which aborts it).
+func (o *outbox) lookForStall(sock registrar.Socket, now time.Time) {
+	assoc, ok := o.stall.look(now)
+	if !ok {
+		return
 	}
-	if err != nil && !errors.Is(err, sctp.ErrClosed) {
-		err = o.try(it, true)
+	o.mu.Lock()
+	again := o.stalled[assoc]
+	o.stalled[assoc] = true
+	o.mu.Unlock()
+	if again || o.report == nil {
+		return
 	}
-	return err
+	o.log.Warningf("%s assoc %d holds the send buffer and its peer acknowledges nothing: reporting it", sock, assoc)
+	o.report(registrar.SendFailed{Sock: sock, Assoc: registrar.AssocID(assoc), Why: registrar.SendStalled})
 }
 
 func (o *outbox) try(it *outItem, noWait bool) error {

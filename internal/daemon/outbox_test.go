@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,8 @@ func (w *fakeWriter) put(noWait bool, entry string) error {
 	return nil
 }
 
-var errTimeout = fmt.Errorf("i/o timeout")
+// errTimeout is what a real socket returns when a write deadline passes.
+var errTimeout = fmt.Errorf("write: %w", os.ErrDeadlineExceeded)
 
 func (w *fakeWriter) count() {
 	w.mu.Lock()

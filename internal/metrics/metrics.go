@@ -196,6 +196,8 @@ var counters = []struct {
 	{"owner_rejections_total", "Re-registrations, deregistrations and repeated Endpoint Unreachable reports refused by -ownercheck.", func(s *registrar.Stats) uint64 { return s.OwnerRejections }},
 	{"enrp_refused_total", "ENRP messages ignored by -enrpallow.", func(s *registrar.Stats) uint64 { return s.ENRPRefused }},
 	{"asap_send_failures_total", "ASAP messages the kernel refused or the send queue dropped (their associations are aborted).", func(s *registrar.Stats) uint64 { return s.SendFailures[0] }},
+	{"stalled_associations_total", "Associations aborted because they held their socket's send buffer while their peer acknowledged nothing.", func(s *registrar.Stats) uint64 { return s.StalledAssocs }},
+	{"handle_updates_held_total", "Handle Updates not sent to a peer whose association stalled, until it is heard again.", func(s *registrar.Stats) uint64 { return s.HandleUpdatesHeld }},
 	{"enrp_send_failures_total", "ENRP messages the kernel refused or the send queue dropped.", func(s *registrar.Stats) uint64 { return s.SendFailures[1] }},
 }
 

@@ -64,6 +64,9 @@ type Peer struct {
 	// Assoc is the ENRP association the peer's last Presence came over
 	// (0: none known), so that its loss can be told to the peer's entry.
 	Assoc handlespace.AssocID
+	// Stalled: the peer's association was aborted because it held the
+	// ENRP socket's send buffer; Handle Updates wait until it is heard.
+	Stalled bool
 
 	// TakeoverBy is the registrar that announced a takeover of this peer.
 	TakeoverBy rserpool.RegistrarID

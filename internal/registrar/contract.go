@@ -86,6 +86,10 @@ const (
 	SendTimedOut
 	// SendSocketClosed: the socket is closed (the registrar is stopping).
 	SendSocketClosed
+	// SendStalled: not a message but association Assoc, which has held
+	// most of the socket's shared send buffer without delivering any of it
+	// while other sends wait for room (a peer cut off by a partition).
+	SendStalled
 )
 
 func (f SendFailure) String() string {
@@ -98,6 +102,8 @@ func (f SendFailure) String() string {
 		return "timed out"
 	case SendSocketClosed:
 		return "socket closed"
+	case SendStalled:
+		return "stalled"
 	}
 	return fmt.Sprintf("failure %d", uint8(f))
 }
@@ -131,6 +137,10 @@ func FailureOf(a *Action, why SendFailure) SendFailed {
 // is heard from them, and the next heartbeat or request is sent anyway.
 func (c *Core) HandleSendFailed(now int64, f SendFailed) []Action {
 	c.begin()
+	if f.Why == SendStalled {
+		c.stalled(f.Sock, f.Assoc)
+		return c.out
+	}
 	c.Stats.SendFailures[f.Sock&1]++
 	c.logf(LogVerbose1, "Sending %s on %s socket, assoc %d failed (%s)", wire.TypeName(f.PPID, f.Type), f.Sock, f.Assoc, f.Why)
 	if f.Sock == SocketASAP && !f.SendTo && f.Why != SendSocketClosed {

@@ -253,6 +253,12 @@ type Stats struct {
 	// SendFailures counts sends the I/O layer reported as failed, by
 	// socket (0 ASAP, 1 ENRP).
 	SendFailures [2]uint64
+	// StalledAssocs counts associations aborted because they held the
+	// shared send buffer of their socket without progress.
+	StalledAssocs uint64
+	// HandleUpdatesHeld counts Handle Updates not sent to a peer whose
+	// association stalled (it synchronises when it is heard again).
+	HandleUpdatesHeld uint64
 	// Received and Sent count messages by protocol (0 ASAP, 1 ENRP) and type.
 	Received, Sent [2][16]uint64
 	// Causes counts error causes sent, by cause.

@@ -163,6 +163,13 @@ func (c *Core) handlePresence(now int64, assoc AssocID, m *wire.Presence, info *
 	if assoc != 0 {
 		p.Assoc = assoc
 	}
+	if p.Stalled {
+		// Its Presence brings the checksum that tells either side what the
+		// held Handle Updates would have changed: the synchronisations
+		// above and at the peer repair both.
+		c.logf(LogAction, "Peer %s heard again after its association stalled -> sending Handle Updates again", p)
+		p.Stalled = false
+	}
 	if m.ReplyRequired && assoc != 0 && m.Sender != 0 {
 		c.logf(LogVerbose1, "Presence with ReplyRequired flag set -> Sending reply...")
 		c.send(SocketENRP, assoc, c.presence(m.Sender, false))
@@ -243,6 +250,10 @@ func (c *Core) sendHandleUpdate(handle rserpool.PoolHandle, pe *rserpool.PoolEle
 		c.logf(LogVerbose1, "Sending HandleUpdate for %s/$%08x, action $%04x", handle, uint32(pe.ID), action)
 	}
 	for _, p := range c.peers.All() {
+		if p.Stalled {
+			c.Stats.HandleUpdatesHeld++
+			continue
+		}
 		m.Receiver = p.ID
 		if c.sendTo(SocketENRP, &p.Addrs, m) {
 			c.Stats.HandleUpdatesSent++
@@ -493,4 +504,34 @@ func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.Handl
 	if c.startup && c.mentor == m.Sender {
 		c.endStartup(now, true)
 	}
+}
+
+// stalled handles an association that the I/O layer found holding most of
+// its socket's shared send buffer without delivering any of it: every other
+// association's messages wait behind it. That is a peer cut off by a
+// partition, whose kernel keeps retransmitting while the Handle Updates for
+// it pile up; within seconds the buffer holds nothing else and the scope's
+// other registrars stop hearing us and take each other over. RSPLIB shares
+// the buffer the same way and has no remedy. The association is aborted,
+// which frees its part of the buffer, and Handle Updates to that peer wait
+// until it is heard again; then the Presence checksums on both sides show
+// what it missed, and each side's Handle Table synchronisation repairs it
+// (docs/compatibility.md). The abort ends the association, so the peer is
+// also probed at once, as for any lost association, and taken over if it
+// stays silent.
+func (c *Core) stalled(sock Socket, assoc AssocID) {
+	c.Stats.StalledAssocs++
+	c.abort(sock, assoc)
+	if sock != SocketENRP {
+		c.logf(LogWarning, "ASAP assoc %d held the send buffer without progress -> aborting it", assoc)
+		return
+	}
+	for _, p := range c.peers.All() {
+		if p.Assoc == assoc {
+			c.logf(LogWarning, "ENRP association with peer %s held the send buffer without progress -> aborting it, holding Handle Updates until the peer is heard again", p)
+			p.Stalled = true
+			return
+		}
+	}
+	c.logf(LogWarning, "ENRP assoc %d held the send buffer without progress -> aborting it", assoc)
 }

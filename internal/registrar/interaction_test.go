@@ -27,7 +27,7 @@ package registrar_test
 //	    inittakeover TARGET | inittakeoverack TARGET | takeoverserver TARGET
 //	multicast A from=ID addr=IP:PORT   the same, by ENRP multicast
 //	assoc A asap|enrp N lost|shutdown  an association notification
-//	sendfailed A asap|enrp N TYPE       a send of message TYPE (hex) on N failed
+//	sendfailed A asap|enrp N TYPE [stalled]  a send of message TYPE (hex) on N failed (or N stalled)
 //	tick D                  advance the clock by D, firing every core's timers
 //	handlespace A           the handlespace: pools, PEs (id, home, assoc), checksum
 //	peers A                 the peer list
@@ -155,8 +155,12 @@ func (s *script) run(d *datadriven.TestData) (string, error) {
 			if sock == registrar.SocketENRP {
 				ppid = wire.PPIDENRP
 			}
+			why := registrar.SendRefused
+			if len(args) > 3 && args[3].Key == "stalled" {
+				why, ppid, typ = registrar.SendStalled, 0, 0
+			}
 			return format(r.core.HandleSendFailed(s.now, registrar.SendFailed{Sock: sock, Assoc: assoc, PPID: ppid,
-				Type: uint8(typ), Why: registrar.SendRefused})), nil
+				Type: uint8(typ), Why: why})), nil
 		}
 		ev := map[string]registrar.AssocEvent{"up": registrar.AssocUp, "lost": registrar.AssocCommLost,
 			"shutdown": registrar.AssocShutdownComplete}[args[2].Key]

@@ -691,7 +691,21 @@ func TestSandboxSendBufferFull(t *testing.T) {
 	if err := srv.Send(m.Info.Assoc, chunk, SendInfo{PPID: 11}); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("waiting send: %v, want deadline exceeded", err)
 	}
-	t.Logf("send buffer full after %d messages of %d bytes", sent, len(chunk))
+	// What the ENRP outbox reads to find the association that holds the
+	// buffer: the list of associations and each one's queued chunks.
+	ids, err := srv.AssocIDs()
+	if err != nil || !slices.Contains(ids, m.Info.Assoc) {
+		t.Errorf("AssocIDs = %v, %v; want a list with %d", ids, err, m.Info.Assoc)
+	}
+	st, err := srv.Status(m.Info.Assoc)
+	if err != nil || st.UnackedData+st.PendingData == 0 {
+		t.Errorf("status of the full association: %+v, %v; want chunks queued", st, err)
+	}
+	if c, err := srv.Counters(m.Info.Assoc); err != nil || c.PacketsIn == 0 || c.SACKsIn == 0 || c.PacketsOut == 0 {
+		t.Errorf("counters of the full association: %+v, %v; want packets both ways and SACKs", c, err)
+	}
+	t.Logf("send buffer full after %d messages of %d bytes (%d chunks unacknowledged, %d pending)",
+		sent, len(chunk), st.UnackedData, st.PendingData)
 }
 
 // SCTP_AUTOCLOSE shuts an idle association down gracefully.

@@ -567,3 +567,53 @@ func (s *Socket) Status(assoc AssocID) (Status, error) {
 		},
 	}, nil
 }
+
+// sctpGetAssocIDList is SCTP_GET_ASSOC_ID_LIST (RFC 6458 8.2.6), which the
+// library does not name.
+const sctpGetAssocIDList = 29
+
+// AssocIDs lists the socket's associations (SCTP_GET_ASSOC_ID_LIST).
+func (s *Socket) AssocIDs() ([]AssocID, error) {
+	for n := 64; ; n *= 4 {
+		// struct sctp_assoc_ids: a count, then the ids.
+		buf := make([]uint32, 1+n)
+		err := s.control(func(fd uintptr) error {
+			_, err := getsockopt(fd, sctpGetAssocIDList, unsafe.Pointer(&buf[0]), uint32(4*len(buf)))
+			return err
+		})
+		if errors.Is(err, syscall.EINVAL) && n < 1<<20 {
+			continue // the kernel refuses a buffer too small for every id
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sctp: association list: %w", err)
+		}
+		ids := make([]AssocID, min(int(buf[0]), n))
+		for i := range ids {
+			ids[i] = AssocID(int32(buf[1+i]))
+		}
+		return ids, nil
+	}
+}
+
+// sctpGetAssocStats is SCTP_GET_ASSOC_STATS (Linux 3.8), struct
+// sctp_assoc_stats: the id, a sockaddr_storage at offset 8, then 15
+// counters from offset 136; sizes checked against linux/sctp.h.
+const (
+	sctpGetAssocStats = 112
+	assocStatsLen     = 256
+)
+
+// Counters returns an association's cumulative packet counters.
+func (s *Socket) Counters(assoc AssocID) (Counters, error) {
+	var buf [assocStatsLen / 8]uint64
+	*(*int32)(unsafe.Pointer(&buf[0])) = int32(assoc)
+	err := s.control(func(fd uintptr) error {
+		_, err := getsockopt(fd, sctpGetAssocStats, unsafe.Pointer(&buf[0]), assocStatsLen)
+		return err
+	})
+	if err != nil {
+		return Counters{}, fmt.Errorf("sctp: counters of association %d: %w", assoc, err)
+	}
+	const first = 136 / 8 // sas_maxrto
+	return Counters{SACKsIn: buf[first+1], PacketsIn: buf[first+4], PacketsOut: buf[first+3], Retransmitted: buf[first+5]}, nil
+}

@@ -108,3 +108,9 @@ func (*Socket) PeerAddrInfo(AssocID, netip.AddrPort) (PeerAddrInfo, error) {
 
 // Status fails.
 func (*Socket) Status(AssocID) (Status, error) { return Status{}, errUnsupported }
+
+// AssocIDs fails.
+func (*Socket) AssocIDs() ([]AssocID, error) { return nil, errUnsupported }
+
+// Counters fails.
+func (*Socket) Counters(AssocID) (Counters, error) { return Counters{}, errUnsupported }

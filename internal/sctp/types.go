@@ -198,6 +198,12 @@ type Status struct {
 	Primary       PeerAddrInfo
 }
 
+// Counters are an association's cumulative packet counters
+// (SCTP_GET_ASSOC_STATS).
+type Counters struct {
+	PacketsIn, PacketsOut, SACKsIn, Retransmitted uint64
+}
+
 // Established reports whether the association is in state ESTABLISHED.
 func (s Status) Established() bool { return s.State == StateEstablished }
 

@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/rserpool/rspregistrar/internal/sctp"
+)
+
+// bufferInspector is what finding a stalled association needs of a socket:
+// its associations and how many chunks each holds in the send buffer. The
+// kernel's sockets have it; test fakes may leave it out.
+type bufferInspector interface {
+	AssocIDs() ([]sctp.AssocID, error)
+	Status(assoc sctp.AssocID) (sctp.Status, error)
+	Counters(assoc sctp.AssocID) (sctp.Counters, error)
+}
+
+const (
+	// stallInterval is how often a writer waiting for buffer space looks
+	// for the association that holds it, and how long an association must
+	// hold it without progress to count as stalled.
+	stallInterval = time.Second
+	// stallMinChunks is the least an association must hold to be blamed:
+	// a share of a small queue is no stall.
+	stallMinChunks = 32
+)
+
+// stallWatch finds an association that holds most of a socket's shared
+// send buffer (net.sctp.sndbuf_policy 0) and delivers none of it: a peer
+// behind a partition, or a client that stops reading, while the messages
+// for every other association wait for room. It runs in the outbox's
+// writer goroutine, only while the buffer is full, at most once per
+// stallInterval, so it costs nothing in normal operation.
+type stallWatch struct {
+	in   bufferInspector
+	last time.Time
+	// suspect held most of the buffer at the last look; packets is how
+	// many packets had come from its peer then, and closed whether its
+	// peer's receive window was zero.
+	suspect sctp.AssocID
+	packets uint64
+	closed  bool
+}
+
+// look reads the associations' queued chunks at time now and returns an
+// association that held at least half of them, and at least
+// stallMinChunks, at this look and at the one before (stallInterval or
+// more ago), while its peer sent nothing at all in between (not even a
+// SACK: cut off) or kept its receive window shut (not reading). A peer
+// that delivers, however slowly, acknowledges something every round trip.
+// ok is false when no association is to blame (a full buffer shared by
+// many, as in a takeover's keep-alive burst) or when it is too soon to
+// tell.
+func (w *stallWatch) look(now time.Time) (assoc sctp.AssocID, ok bool) {
+	if now.Sub(w.last) < stallInterval {
+		return 0, false
+	}
+	w.last = now
+	suspect := w.suspect
+	w.suspect = 0
+	ids, err := w.in.AssocIDs()
+	if err != nil {
+		return 0, false
+	}
+	total, top, topLoad := 0, sctp.AssocID(0), 0
+	var topStatus sctp.Status
+	for _, id := range ids {
+		st, err := w.in.Status(id)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		load := int(st.UnackedData) + int(st.PendingData)
+		total += load
+		if load > topLoad {
+			top, topLoad, topStatus = id, load, st
+		}
+	}
+	if topLoad < stallMinChunks || 2*topLoad < total {
+		return 0, false
+	}
+	c, err := w.in.Counters(top)
+	if err != nil {
+		return 0, false
+	}
+	closed := topStatus.RWND == 0
+	if top == suspect && (c.PacketsIn == w.packets || closed && w.closed) {
+		return top, true
+	}
+	w.suspect, w.packets, w.closed = top, c.PacketsIn, closed
+	return 0, false
+}
