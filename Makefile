@@ -99,10 +99,10 @@ bench-big: sandbox-deps
 	BENCH_PES=100000 BENCH_ARGS="$${BENCH_ARGS:--assocs 1000 -window 2}" SANDBOX_MEM=3072M HSBIG=1 BENCH_TIMEOUT=3600 \
 		BENCH_DOC=$${BENCH_DOC-docs/benchmarks-big.md} scripts/bench
 
-# The fault test over real SCTP (netem loss and delay, a partition, healing);
-# not in make test while it fails (see test/interop/faults_test.go).
+# The fault test over real SCTP (netem loss and delay, a partition, healing)
+# alone; make test runs it too.
 faults: sandbox-deps
-	test/sandbox/gotest -run '^TestFaultsLossPartitionHeal$$' ./test/interop/
+	test/sandbox/gotest -run '^TestSandboxFaultsLossPartitionHeal$$' ./test/interop/
 
 # The long soak (SOAK, default 30m; make test runs a 2-minute one): 10,000
 # PEs with continuous churn, sampled every 5 s; writes docs/soak.csv and the
