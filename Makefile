@@ -3,6 +3,7 @@
 #   make run    build and start the registrar (inside the SCTP sandbox when the
 #               host kernel has no SCTP)
 #   make test   the whole suite: lint, unit tests, short fuzzing, sandbox tests
+#   make deb    Debian packages for amd64 and arm64 in dist/
 
 GO       ?= go
 BIN      := bin/rspregistrar
@@ -20,7 +21,13 @@ SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tsha
 # For the packaging tests (systemd-analyze verify, man -l).
 SANDBOX_PKGS += systemd man-db
 
-.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak faults clean install uninstall
+DIST       ?= dist
+DEB_ARCHES ?= amd64 arm64
+# File times and changelog date of the packages: the last commit's, so that
+# the same tree gives the same package.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+
+.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak faults clean install uninstall deb
 
 all: build
 
@@ -81,6 +88,17 @@ install: build
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rspregistrar.service
 	install -m 0644 packaging/rspregistrar.bash-completion $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
 
+# deb: dist/rspregistrar_<version>_<arch>.deb for each of DEB_ARCHES, the
+# binary built as by make build (cross-built for arm64), packaged by
+# cmd/rspdeb from packaging/nfpm.yaml; the version is VERSION made Debian's.
+deb:
+	mkdir -p bin/deb
+	$(GO) build -o bin/deb/rspdeb ./cmd/rspdeb
+	@set -e; for arch in $(DEB_ARCHES); do \
+		GOARCH=$$arch $(MAKE) --no-print-directory build BIN=bin/deb/$$arch/rspregistrar; \
+		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) bin/deb/rspdeb -bin bin/deb/$$arch/rspregistrar -arch $$arch -version '$(VERSION)' -o $(DIST); \
+	done
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rspregistrar $(DESTDIR)$(MANDIR)/man8/rspregistrar.8 \
 		$(DESTDIR)$(UNITDIR)/rspregistrar.service $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
@@ -126,4 +144,4 @@ bench-profile: sandbox-deps
 	$(GO) tool pprof -top -nodecount=25 bin/profregistrar bin/profile/registrar.pprof
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)
