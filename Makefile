@@ -18,8 +18,9 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tshark
-# For the packaging tests (systemd-analyze verify, man -l).
-SANDBOX_PKGS += systemd man-db
+# For the packaging tests (systemd-analyze verify, man -l, the .deb checked
+# with dpkg and lintian; fakeroot when not run as root).
+SANDBOX_PKGS += systemd man-db lintian fakeroot
 
 DIST       ?= dist
 DEB_ARCHES ?= amd64 arm64
@@ -53,8 +54,10 @@ lint:
 	elif [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ]; then "$$($(GO) env GOPATH)/bin/staticcheck" ./...; \
 	else echo "staticcheck not installed (make tools); skipping it"; fi
 
-unit:
-	$(GO) test -race -count=1 ./...
+# sandbox-deps first: the packaging tests need its tools, and with
+# RSPREG_NEED_TOOLS a missing one fails them instead of skipping them.
+unit: sandbox-deps
+	RSPREG_NEED_TOOLS=1 $(GO) test -race -count=1 ./...
 
 fuzz-short:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz
