@@ -1,3 +1,9 @@
+// Package packaging holds the files that install rspregistrar on a system
+// (systemd unit, bash completion; the manual page is docs/rspregistrar.8),
+// the Debian package's configuration and maintainer scripts, and the code
+// that builds that package (Deb, run by cmd/rspdeb for make deb). Its tests
+// check all of them with the tools that read them: systemd-analyze, man,
+// bash, make, dpkg and lintian.
 package packaging
 
 import (

@@ -1,7 +1,3 @@
-// Package packaging holds the files that install rspregistrar on a system
-// (systemd unit, bash completion; the manual page is docs/rspregistrar.8)
-// and the tests that check them with the tools that read them:
-// systemd-analyze, man, bash and make.
 package packaging
 
 import (
