@@ -78,7 +78,8 @@ func errString(err error) string {
 // installs it with dpkg into a throw-away root that holds a stand-in of
 // RSPLIB's rsplib-registrar package, and checks that dpkg removed that one,
 // that the files, the unit, its enabling by postinst, the manual page and
-// the control fields are right, and that lintian finds nothing but what
+// the control fields are right, removes and purges it (postrm drops the
+// enablement), and checks that lintian finds nothing but what
 // packaging/lintian-overrides explains. The machine's own dpkg database and
 // systemd configuration stay untouched.
 func TestDeb(t *testing.T) {
@@ -164,18 +165,22 @@ func TestDeb(t *testing.T) {
 	before := hostState(t, dpkgQuery)
 	// The maintainer scripts run outside the root (it has no shell) with
 	// DPKG_ROOT set, which they and deb-systemd-helper honour.
-	args := []string{dpkg, "--root=" + root, "--log=" + filepath.Join(root, "dpkg.log"), "--force-not-root", "--force-script-chrootless", "-i", pkg}
-	if fakeroot != "" {
-		args = append([]string{fakeroot}, args...)
+	runDpkg := func(action ...string) {
+		t.Helper()
+		args := append([]string{dpkg, "--root=" + root, "--log=" + filepath.Join(root, "dpkg.log"), "--force-not-root", "--force-script-chrootless"}, action...)
+		if fakeroot != "" {
+			args = append([]string{fakeroot}, args...)
+		}
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("dpkg %s: %v\n%s", action[0], err, out)
+		}
+		t.Logf("dpkg %s:\n%s", action[0], out)
+		if after := hostState(t, dpkgQuery); after != before {
+			t.Fatalf("dpkg %s in %s changed this machine:\nbefore\n%s\nafter\n%s", action[0], root, before, after)
+		}
 	}
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("dpkg -i: %v\n%s", err, out)
-	}
-	t.Logf("dpkg -i:\n%s", out)
-	if after := hostState(t, dpkgQuery); after != before {
-		t.Errorf("installing into %s changed this machine:\nbefore\n%s\nafter\n%s", root, before, after)
-	}
+	runDpkg("-i", pkg)
 	status, _ := exec.Command(dpkgQuery, "--admindir="+admin, "-W", "-f=${Package} ${db:Status-Abbrev} ${Version}\n").CombinedOutput()
 	if got, want := string(status), "kmod ii  30+20221128-1\nrspregistrar ii  "+version+"\n"; got != want {
 		t.Errorf("packages in the root:\n%s\nwant (rsplib-registrar removed)\n%s", got, want)
@@ -284,6 +289,23 @@ func TestDeb(t *testing.T) {
 	if cl := string(gzipped("usr/share/doc/rspregistrar/changelog.gz")); !strings.HasPrefix(cl, "rspregistrar ("+version+") unstable; urgency=medium\n") ||
 		!strings.Contains(cl, " -- ") || !strings.HasSuffix(cl, "  Fri, 02 Jan 2026 03:04:05 +0000\n") {
 		t.Errorf("changelog:\n%s", cl)
+	}
+
+	// Removal takes the files, purge the enablement too.
+	runDpkg("-r", "rspregistrar")
+	for f := range debFiles {
+		if _, err := os.Lstat(filepath.Join(root, f)); !os.IsNotExist(err) {
+			t.Errorf("%s left after dpkg -r: %v", f, err)
+		}
+	}
+	runDpkg("-P", "rspregistrar")
+	for _, l := range []string{"etc/systemd/system/multi-user.target.wants/rspregistrar.service", "etc/systemd/system/rsplib-registrar.service"} {
+		if _, err := os.Lstat(filepath.Join(root, l)); !os.IsNotExist(err) {
+			t.Errorf("%s left after dpkg -P: %v", l, err)
+		}
+	}
+	if out, err := exec.Command(dpkgQuery, "--admindir="+admin, "-W", "rspregistrar").CombinedOutput(); err == nil {
+		t.Errorf("rspregistrar still known after dpkg -P: %s", out)
 	}
 
 	checkOverrides(t)
