@@ -171,7 +171,11 @@ func TestDeb(t *testing.T) {
 		if fakeroot != "" {
 			args = append([]string{fakeroot}, args...)
 		}
-		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		cmd := exec.Command(args[0], args[1:]...)
+		// dpkg wants ldconfig and start-stop-daemon in PATH, which for
+		// users other than root often lacks the sbin directories.
+		cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("dpkg %s: %v\n%s", action[0], err, out)
 		}
