@@ -3,6 +3,7 @@
 #   make run    build and start the registrar (inside the SCTP sandbox when the
 #               host kernel has no SCTP)
 #   make test   the whole suite: lint, unit tests, short fuzzing, sandbox tests
+#   make deb    Debian packages for amd64 and arm64 in dist/
 
 GO       ?= go
 BIN      := bin/rspregistrar
@@ -17,10 +18,17 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tshark
-# For the packaging tests (systemd-analyze verify, man -l).
-SANDBOX_PKGS += systemd man-db
+# For the packaging tests (systemd-analyze verify, man -l, the .deb checked
+# with dpkg and lintian; fakeroot when not run as root).
+SANDBOX_PKGS += systemd man-db lintian fakeroot
 
-.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak faults clean install uninstall
+DIST       ?= dist
+DEB_ARCHES ?= amd64 arm64
+# File times and changelog date of the packages: the last commit's, so that
+# the same tree gives the same package.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+
+.PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak faults clean install uninstall deb
 
 all: build
 
@@ -46,8 +54,10 @@ lint:
 	elif [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ]; then "$$($(GO) env GOPATH)/bin/staticcheck" ./...; \
 	else echo "staticcheck not installed (make tools); skipping it"; fi
 
-unit:
-	$(GO) test -race -count=1 ./...
+# sandbox-deps first: the packaging tests need its tools, and with
+# RSPREG_NEED_TOOLS a missing one fails them instead of skipping them.
+unit: sandbox-deps
+	RSPREG_NEED_TOOLS=1 $(GO) test -race -count=1 ./...
 
 fuzz-short:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz
@@ -80,6 +90,17 @@ install: build
 	sed 's|/usr/bin/rspregistrar|$(BINDIR)/rspregistrar|' packaging/rspregistrar.service >$(DESTDIR)$(UNITDIR)/rspregistrar.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rspregistrar.service
 	install -m 0644 packaging/rspregistrar.bash-completion $(DESTDIR)$(BASHCOMPDIR)/rspregistrar
+
+# deb: dist/rspregistrar_<version>_<arch>.deb for each of DEB_ARCHES, the
+# binary built as by make build (cross-built for arm64), packaged by
+# cmd/rspdeb from packaging/nfpm.yaml; the version is VERSION made Debian's.
+deb:
+	mkdir -p bin/deb
+	$(GO) build -o bin/deb/rspdeb ./cmd/rspdeb
+	@set -e; for arch in $(DEB_ARCHES); do \
+		GOARCH=$$arch $(MAKE) --no-print-directory build BIN=bin/deb/$$arch/rspregistrar; \
+		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) bin/deb/rspdeb -bin bin/deb/$$arch/rspregistrar -arch $$arch -version '$(VERSION)' -o $(DIST); \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rspregistrar $(DESTDIR)$(MANDIR)/man8/rspregistrar.8 \
@@ -126,4 +147,4 @@ bench-profile: sandbox-deps
 	$(GO) tool pprof -top -nodecount=25 bin/profregistrar bin/profile/registrar.pprof
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)
