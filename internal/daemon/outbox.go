@@ -57,9 +57,13 @@ type outbox struct {
 	// stall finds an association that holds the buffer the queue waits
 	// for (nil when the socket cannot tell); the writer reports it to the
 	// core, and the core's abort of it then goes out ahead of the queue:
-	// it is what frees the room. stalled holds the reported ones (mu).
+	// it is what frees the room. stalled holds the reported ones, urgent
+	// their aborts for the writer (mu). The writer does them: it holds
+	// the socket's write lock while it waits for room, so an abort from
+	// the loop would block the loop until the wait ends.
 	stall   *stallWatch
 	stalled map[sctp.AssocID]bool
+	urgent  []sctp.AssocID
 }
 
 type outItem struct {
@@ -116,12 +120,17 @@ func (o *outbox) close() {
 func (o *outbox) send(a *registrar.Action, sock registrar.Socket, now time.Time) error {
 	o.mu.Lock()
 	waiting := len(o.queue) > 0
-	jump := a.Kind == registrar.ActAbort && o.stalled[sctp.AssocID(a.Assoc)]
-	if jump {
+	if a.Kind == registrar.ActAbort && o.stalled[sctp.AssocID(a.Assoc)] {
 		delete(o.stalled, sctp.AssocID(a.Assoc))
+		if waiting {
+			o.urgent = append(o.urgent, sctp.AssocID(a.Assoc))
+			o.mu.Unlock()
+			o.wakeWriter()
+			return nil
+		}
 	}
 	o.mu.Unlock()
-	if !waiting || jump {
+	if !waiting {
 		// The queue only grows here, in the loop goroutine: it stays
 		// empty while we try.
 		err := o.direct(a)
@@ -147,11 +156,28 @@ func (o *outbox) enqueue(a *registrar.Action, sock registrar.Socket, now time.Ti
 	}
 	o.queue = append(o.queue, it)
 	o.bytes += len(it.data)
+	o.wakeWriter()
+	return nil
+}
+
+func (o *outbox) wakeWriter() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
-	return nil
+}
+
+// abortUrgent does the aborts of stalled associations (writer only).
+func (o *outbox) abortUrgent() {
+	o.mu.Lock()
+	urgent := o.urgent
+	o.urgent = nil
+	o.mu.Unlock()
+	for _, assoc := range urgent {
+		if err := o.s.Abort(assoc, nil); err != nil {
+			o.log.Warningf("Aborting stalled assoc %d failed: %v", assoc, err)
+		}
+	}
 }
 
 // sendBatch sends acts (ActSend and ActSendTo of one socket, produced at
@@ -233,6 +259,7 @@ func (o *outbox) drain() {
 	var batch []sctp.Outgoing
 	var items []outItem
 	for {
+		o.abortUrgent()
 		o.mu.Lock()
 		if len(o.queue) == 0 {
 			o.queue = nil
@@ -321,9 +348,13 @@ func (o *outbox) deliver(it *outItem, full bool) error {
 		// that holds the buffer between them.
 		until := it.deadline
 		if o.stall != nil {
+			o.abortUrgent()
 			now := o.now()
-			o.lookForStall(it.sock, now)
-			if next := now.Add(stallInterval); next.Before(until) {
+			slice := stallInterval
+			if o.lookForStall(it.sock, now) {
+				slice = stallAnswer // the core's abort comes at once
+			}
+			if next := now.Add(slice); next.Before(until) {
 				until = next
 			}
 		}
@@ -344,21 +375,23 @@ func (o *outbox) deliver(it *outItem, full bool) error {
 }
 
 // lookForStall reports an association that holds the buffer without
-// progress, once, to the core (which aborts it).
-func (o *outbox) lookForStall(sock registrar.Socket, now time.Time) {
-	assoc, ok := o.stall.look(now)
+// progress, once, to the core (which aborts it), and says whether it did.
+func (o *outbox) lookForStall(sock registrar.Socket, now time.Time) bool {
+	st, ok := o.stall.look(now)
 	if !ok {
-		return
+		return false
 	}
+	assoc := st.Assoc
 	o.mu.Lock()
 	again := o.stalled[assoc]
 	o.stalled[assoc] = true
 	o.mu.Unlock()
 	if again || o.report == nil {
-		return
+		return false
 	}
 	o.log.Warningf("%s assoc %d holds the send buffer and its peer acknowledges nothing: reporting it", sock, assoc)
-	o.report(registrar.SendFailed{Sock: sock, Assoc: registrar.AssocID(assoc), Why: registrar.SendStalled})
+	o.report(registrar.SendFailed{Sock: sock, Assoc: registrar.AssocID(assoc), Why: registrar.SendStalled, Peer: st.Primary.Addr})
+	return true
 }
 
 func (o *outbox) try(it *outItem, noWait bool) error {

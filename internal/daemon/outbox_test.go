@@ -30,6 +30,11 @@ type fakeWriter struct {
 	// calls counts the system calls a real socket would make: one per
 	// Send, SendToAddrs and SendBatch.
 	calls int
+	// wlock is the socket's write lock, which Go's poller holds while a
+	// send waits for room: an abort waits for it too, and blocked counts
+	// the aborts that had to.
+	wlock   sync.Mutex
+	blocked int
 }
 
 func newFakeWriter(room int) *fakeWriter {
@@ -39,6 +44,8 @@ func newFakeWriter(room int) *fakeWriter {
 }
 
 func (w *fakeWriter) put(noWait bool, entry string) error {
+	w.wlock.Lock()
+	defer w.wlock.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.room == 0 {
@@ -93,6 +100,13 @@ func (w *fakeWriter) SendBatch(ms []sctp.Outgoing) (int, error) {
 }
 
 func (w *fakeWriter) Abort(assoc sctp.AssocID, _ []byte) error {
+	if !w.wlock.TryLock() {
+		w.mu.Lock()
+		w.blocked++
+		w.mu.Unlock()
+		w.wlock.Lock()
+	}
+	defer w.wlock.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.sent = append(w.sent, fmt.Sprintf("abort %d", assoc))

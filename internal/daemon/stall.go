@@ -23,6 +23,9 @@ const (
 	// stallMinChunks is the least an association must hold to be blamed:
 	// a share of a small queue is no stall.
 	stallMinChunks = 32
+	// stallAnswer is how long a writer waits for room after reporting a
+	// stall before it looks for the core's abort of it.
+	stallAnswer = 20 * time.Millisecond
 )
 
 // stallWatch finds an association that holds most of a socket's shared
@@ -42,8 +45,8 @@ type stallWatch struct {
 	closed  bool
 }
 
-// look reads the associations' queued chunks at time now and returns an
-// association that held at least half of them, and at least
+// look reads the associations' queued chunks at time now and returns the
+// status of an association that held at least half of them, and at least
 // stallMinChunks, at this look and at the one before (stallInterval or
 // more ago), while its peer sent nothing at all in between (not even a
 // SACK: cut off) or kept its receive window shut (not reading). A peer
@@ -51,16 +54,16 @@ type stallWatch struct {
 // ok is false when no association is to blame (a full buffer shared by
 // many, as in a takeover's keep-alive burst) or when it is too soon to
 // tell.
-func (w *stallWatch) look(now time.Time) (assoc sctp.AssocID, ok bool) {
+func (w *stallWatch) look(now time.Time) (st sctp.Status, ok bool) {
 	if now.Sub(w.last) < stallInterval {
-		return 0, false
+		return sctp.Status{}, false
 	}
 	w.last = now
 	suspect := w.suspect
 	w.suspect = 0
 	ids, err := w.in.AssocIDs()
 	if err != nil {
-		return 0, false
+		return sctp.Status{}, false
 	}
 	total, top, topLoad := 0, sctp.AssocID(0), 0
 	var topStatus sctp.Status
@@ -76,16 +79,16 @@ func (w *stallWatch) look(now time.Time) (assoc sctp.AssocID, ok bool) {
 		}
 	}
 	if topLoad < stallMinChunks || 2*topLoad < total {
-		return 0, false
+		return sctp.Status{}, false
 	}
 	c, err := w.in.Counters(top)
 	if err != nil {
-		return 0, false
+		return sctp.Status{}, false
 	}
 	closed := topStatus.RWND == 0
 	if top == suspect && (c.PacketsIn == w.packets || closed && w.closed) {
-		return top, true
+		return topStatus, true
 	}
 	w.suspect, w.packets, w.closed = top, c.PacketsIn, closed
-	return 0, false
+	return sctp.Status{}, false
 }

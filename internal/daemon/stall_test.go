@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,8 @@ func (b *fakeBuffer) Status(id sctp.AssocID) (sctp.Status, error) {
 	if !ok {
 		return sctp.Status{}, errors.New("no such association")
 	}
-	return sctp.Status{Assoc: id, UnackedData: a.chunks / 2, PendingData: a.chunks - a.chunks/2, RWND: a.rwnd}, nil
+	return sctp.Status{Assoc: id, UnackedData: a.chunks / 2, PendingData: a.chunks - a.chunks/2, RWND: a.rwnd,
+		Primary: sctp.PeerAddrInfo{Addr: netip.AddrPortFrom(netip.MustParseAddr("198.18.0.4"), uint16(9900+id))}}, nil
 }
 
 func (b *fakeBuffer) Counters(id sctp.AssocID) (sctp.Counters, error) {
@@ -106,14 +108,15 @@ func TestStallWatch(t *testing.T) {
 			for _, s := range tt.first {
 				b.set(s.id, s.chunks, s.rwnd, s.packets)
 			}
-			if id, ok := w.look(t0); ok {
-				t.Fatalf("blamed %d at the first look", id)
+			if st, ok := w.look(t0); ok {
+				t.Fatalf("blamed %d at the first look", st.Assoc)
 			}
 			b.assocs = nil
 			for _, s := range tt.second {
 				b.set(s.id, s.chunks, s.rwnd, s.packets)
 			}
-			id, ok := w.look(t0.Add(tt.after))
+			st, ok := w.look(t0.Add(tt.after))
+			id := st.Assoc
 			if !ok {
 				id = 0
 			}
@@ -156,19 +159,28 @@ func TestOutboxReportsAStalledAssociation(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no stall reported within 10 s (liveness bound)")
 	}
-	want := registrar.SendFailed{Sock: registrar.SocketENRP, Assoc: 7, Why: registrar.SendStalled}
+	want := registrar.SendFailed{Sock: registrar.SocketENRP, Assoc: 7, Why: registrar.SendStalled,
+		Peer: netip.MustParseAddrPort("198.18.0.4:9907")}
 	if f != want {
 		t.Fatalf("reported %+v, want %+v", f, want)
 	}
 	if !strings.Contains(logged.String(), "ENRP assoc 7 holds the send buffer") {
 		t.Errorf("log: %s", logged)
 	}
-	// The core answers with an abort: it jumps the queue.
+	// The core answers with an abort: the writer does it ahead of the
+	// queue, between two waits for room (the loop must not: the waiting
+	// writer holds the socket's write lock).
 	if err := o.send(abortAct(7), registrar.SocketENRP, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.log(); len(got) != 1 || got[0] != "abort 7" {
+	if got := w.waitSent(t, 1); len(got) != 1 || got[0] != "abort 7" {
 		t.Fatalf("after the abort: %q, want only the abort", got)
+	}
+	w.fakeWriter.mu.Lock()
+	blocked := w.blocked
+	w.fakeWriter.mu.Unlock()
+	if blocked > 0 {
+		t.Fatal("the abort waited for the socket's write lock, which the waiting writer holds: done by the loop, it would block the loop")
 	}
 	w.makeRoom(10)
 	got := w.waitSent(t, 4)

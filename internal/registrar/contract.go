@@ -3,6 +3,7 @@ package registrar
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 
 	"github.com/rserpool/rspregistrar/internal/rserpool"
 	"github.com/rserpool/rspregistrar/internal/wire"
@@ -109,7 +110,9 @@ func (f SendFailure) String() string {
 }
 
 // SendFailed describes a send that failed: the action's socket, association
-// (0 for ActSendTo), PPID and message type, and why.
+// (0 for ActSendTo), PPID and message type, and why. For SendStalled, Peer
+// is the association's primary peer address (a peer-list entry that has
+// not told its association yet is known by its address).
 type SendFailed struct {
 	Sock   Socket
 	Assoc  AssocID
@@ -117,6 +120,7 @@ type SendFailed struct {
 	PPID   uint32
 	Type   uint8
 	Why    SendFailure
+	Peer   netip.AddrPort
 }
 
 // FailureOf describes action a (ActSend or ActSendTo) failing for why.
@@ -138,7 +142,7 @@ func FailureOf(a *Action, why SendFailure) SendFailed {
 func (c *Core) HandleSendFailed(now int64, f SendFailed) []Action {
 	c.begin()
 	if f.Why == SendStalled {
-		c.stalled(f.Sock, f.Assoc)
+		c.stalled(f.Sock, f.Assoc, f.Peer)
 		return c.out
 	}
 	c.Stats.SendFailures[f.Sock&1]++

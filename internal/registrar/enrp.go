@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/rserpool/rspregistrar/internal/handlespace"
 	"github.com/rserpool/rspregistrar/internal/peerlist"
@@ -519,19 +520,23 @@ func (c *Core) handleHandleTableResponse(now int64, assoc AssocID, m *wire.Handl
 // (docs/compatibility.md). The abort ends the association, so the peer is
 // also probed at once, as for any lost association, and taken over if it
 // stays silent.
-func (c *Core) stalled(sock Socket, assoc AssocID) {
+func (c *Core) stalled(sock Socket, assoc AssocID, addr netip.AddrPort) {
 	c.Stats.StalledAssocs++
 	c.abort(sock, assoc)
 	if sock != SocketENRP {
 		c.logf(LogWarning, "ASAP assoc %d held the send buffer without progress -> aborting it", assoc)
 		return
 	}
+	found := false
 	for _, p := range c.peers.All() {
-		if p.Assoc == assoc {
+		// A static entry that the peer list reset after a takeover has no
+		// association until its peer's next Presence: known by address.
+		if p.Assoc == assoc || p.Assoc == 0 && addr.IsValid() && p.Addrs.Port == addr.Port() && slices.Contains(p.Addrs.Addrs, addr.Addr().Unmap()) {
 			c.logf(LogWarning, "ENRP association with peer %s held the send buffer without progress -> aborting it, holding Handle Updates until the peer is heard again", p)
-			p.Stalled = true
-			return
+			p.Stalled, found = true, true
 		}
 	}
-	c.logf(LogWarning, "ENRP assoc %d held the send buffer without progress -> aborting it", assoc)
+	if !found {
+		c.logf(LogWarning, "ENRP assoc %d (%v) held the send buffer without progress -> aborting it", assoc, addr)
+	}
 }

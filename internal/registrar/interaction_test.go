@@ -27,7 +27,8 @@ package registrar_test
 //	    inittakeover TARGET | inittakeoverack TARGET | takeoverserver TARGET
 //	multicast A from=ID addr=IP:PORT   the same, by ENRP multicast
 //	assoc A asap|enrp N lost|shutdown  an association notification
-//	sendfailed A asap|enrp N TYPE [stalled]  a send of message TYPE (hex) on N failed (or N stalled)
+//	sendfailed A asap|enrp N TYPE [stalled [peer=IP:PORT]]  a send of message TYPE (hex)
+//	                        on N failed (or N stalled; its primary peer address)
 //	tick D                  advance the clock by D, firing every core's timers
 //	handlespace A           the handlespace: pools, PEs (id, home, assoc), checksum
 //	peers A                 the peer list
@@ -155,12 +156,16 @@ func (s *script) run(d *datadriven.TestData) (string, error) {
 			if sock == registrar.SocketENRP {
 				ppid = wire.PPIDENRP
 			}
-			why := registrar.SendRefused
+			f := registrar.SendFailed{Sock: sock, Assoc: assoc, PPID: ppid, Type: uint8(typ), Why: registrar.SendRefused}
 			if len(args) > 3 && args[3].Key == "stalled" {
-				why, ppid, typ = registrar.SendStalled, 0, 0
+				f = registrar.SendFailed{Sock: sock, Assoc: assoc, Why: registrar.SendStalled}
+				if v := argOr(args, "peer", ""); v != "" {
+					if f.Peer, err = netip.ParseAddrPort(v); err != nil {
+						return "", err
+					}
+				}
 			}
-			return format(r.core.HandleSendFailed(s.now, registrar.SendFailed{Sock: sock, Assoc: assoc, PPID: ppid,
-				Type: uint8(typ), Why: why})), nil
+			return format(r.core.HandleSendFailed(s.now, f)), nil
 		}
 		ev := map[string]registrar.AssocEvent{"up": registrar.AssocUp, "lost": registrar.AssocCommLost,
 			"shutdown": registrar.AssocShutdownComplete}[args[2].Key]

@@ -2,9 +2,11 @@ package sandboxtest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,6 +57,7 @@ func Start(t testing.TB, stdin io.Reader, name string, args ...string) *Proc {
 		if t.Failed() {
 			t.Logf("--- output of %s %s:\n%s", name, strings.Join(args, " "), p.Output())
 		}
+		keepOutput(t, name, args, p.Output())
 	})
 	return p
 }
@@ -199,4 +202,23 @@ func (p *Proc) Until(t testing.TB, what string, timeout time.Duration, f func(ou
 			t.Fatalf("%s: timed out after %v waiting for %s; output:\n%s", p.Name, timeout, what, out)
 		}
 	}
+}
+
+// EnvProcLogs names a directory that keeps every program's output, passed
+// or failed, for looking into a run (RSPREG_PROC_LOGS=/tmp/logs).
+const EnvProcLogs = "RSPREG_PROC_LOGS"
+
+// keepOutput writes a program's output into $RSPREG_PROC_LOGS, if set.
+func keepOutput(t testing.TB, name string, args []string, out string) {
+	dir := os.Getenv(EnvProcLogs)
+	if dir == "" {
+		return
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(name)+"-*.log")
+	if err != nil {
+		t.Logf("keeping the output of %s: %v", name, err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "# %s %s (%s)\n%s", name, strings.Join(args, " "), t.Name(), out)
 }
