@@ -23,6 +23,9 @@ const (
 	// stallMinChunks is the least an association must hold to be blamed:
 	// a share of a small queue is no stall.
 	stallMinChunks = 32
+	// stallClosed is how long a peer's receive window must stay shut,
+	// with its association holding the buffer, to count as not reading.
+	stallClosed = 3 * time.Second
 	// stallAnswer is how long a writer waits for room after reporting a
 	// stall before it looks for the core's abort of it.
 	stallAnswer = 20 * time.Millisecond
@@ -38,19 +41,21 @@ type stallWatch struct {
 	in   bufferInspector
 	last time.Time
 	// suspect held most of the buffer at the last look; packets is how
-	// many packets had come from its peer then, and closed whether its
-	// peer's receive window was zero.
-	suspect sctp.AssocID
-	packets uint64
-	closed  bool
+	// many packets had come from its peer then, and closedSince since when
+	// its peer's receive window has been zero at every look (zero: open).
+	suspect     sctp.AssocID
+	packets     uint64
+	closedSince time.Time
 }
 
 // look reads the associations' queued chunks at time now and returns the
 // status of an association that held at least half of them, and at least
 // stallMinChunks, at this look and at the one before (stallInterval or
 // more ago), while its peer sent nothing at all in between (not even a
-// SACK: cut off) or kept its receive window shut (not reading). A peer
-// that delivers, however slowly, acknowledges something every round trip.
+// SACK: cut off) or kept its receive window shut for stallClosed (not
+// reading; a reader that is only slow, or briefly starved of CPU, opens it
+// again). A peer that delivers, however slowly, acknowledges something
+// every round trip.
 // ok is false when no association is to blame (a full buffer shared by
 // many, as in a takeover's keep-alive burst) or when it is too soon to
 // tell.
@@ -85,10 +90,16 @@ func (w *stallWatch) look(now time.Time) (st sctp.Status, ok bool) {
 	if err != nil {
 		return sctp.Status{}, false
 	}
-	closed := topStatus.RWND == 0
-	if top == suspect && (c.PacketsIn == w.packets || closed && w.closed) {
+	closedSince := time.Time{}
+	if topStatus.RWND == 0 {
+		closedSince = now
+		if top == suspect && !w.closedSince.IsZero() {
+			closedSince = w.closedSince
+		}
+	}
+	if top == suspect && (c.PacketsIn == w.packets || !closedSince.IsZero() && now.Sub(closedSince) >= stallClosed) {
 		return topStatus, true
 	}
-	w.suspect, w.packets, w.closed = top, c.PacketsIn, closed
+	w.suspect, w.packets, w.closedSince = top, c.PacketsIn, closedSince
 	return sctp.Status{}, false
 }
