@@ -134,6 +134,7 @@ func CopyPage(h *handlespace.Handlespace, q PageQuery, now int64) *HandlespacePa
 	}
 	limit := min(max(q.Limit, 1), MaxLimit)
 	p.PEs = make([]PE, 0, min(limit, p.TotalPEs))
+	addrs := make([]netip.Addr, 0, 2*cap(p.PEs))
 	for pe := range h.All(after) {
 		if q.Pool != "" && pe.Handle() != q.Pool {
 			break
@@ -145,9 +146,15 @@ func CopyPage(h *handlespace.Handlespace, q PageQuery, now int64) *HandlespacePa
 			break
 		}
 		e := *pe.Element()
-		e.User = e.User.Clone()
+		// One backing array for the page's addresses rather than one
+		// allocation per PE: the loop waits for the copy.
+		start := len(addrs)
+		addrs = append(addrs, e.User.Addrs...)
+		e.User.Addrs = addrs[start:len(addrs):len(addrs)]
 		if e.HasRegistrator {
-			e.Registrator = e.Registrator.Clone()
+			start = len(addrs)
+			addrs = append(addrs, e.Registrator.Addrs...)
+			e.Registrator.Addrs = addrs[start:len(addrs):len(addrs)]
 		}
 		code, at := pe.Timer()
 		p.PEs = append(p.PEs, PE{Handle: pe.Handle(), Element: e, Assoc: pe.Assoc(), Timer: code, TimerAt: at})
