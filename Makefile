@@ -19,6 +19,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tshark
 # For the packaging tests (systemd-analyze verify, man -l).
 SANDBOX_PKGS += systemd man-db
+# For the web status page test (headless, driven by chromedp).
+SANDBOX_PKGS += chromium
 
 .PHONY: all build run test unit lint fuzz fuzz-short sandbox-test sandbox-deps bench bench-big bench-profile soak faults clean install uninstall
 
