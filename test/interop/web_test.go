@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,8 +61,10 @@ const readPage = `({
   err: document.getElementById("err").textContent})`
 
 // The status page at / of -metricsaddress, in a real (headless) browser,
-// shows the PEs of real rspserver processes by their ids, and a killed one
-// goes from the page by itself once its keep-alive times out.
+// shows the PEs of real rspserver processes by their ids; a killed one goes
+// from the page by itself (its kernel aborts the association, which removes
+// it), and so does a frozen one, whose keep-alive times out, which the
+// page's chart counts.
 func TestSandboxWebStatusPage(t *testing.T) {
 	sandboxtest.Require(t)
 	browser := sandboxtest.Program(t, "chromium")
@@ -72,7 +75,7 @@ func TestSandboxWebStatusPage(t *testing.T) {
 	first := registeredIDs(t, reg, "EchoPool", 1, 20*time.Second)
 	victim := server(t, "-echo", "-registrar="+addr1+":3881")
 	echo := registeredIDs(t, reg, "EchoPool", 2, 20*time.Second)
-	server(t, "-daytime", "-registrar="+addr1+":3881")
+	frozen := server(t, "-daytime", "-registrar="+addr1+":3881")
 	daytime := registeredIDs(t, reg, "DaytimePool", 1, 20*time.Second)
 	killed := echo[1]
 	if echo[0] != first[0] {
@@ -145,4 +148,23 @@ func TestSandboxWebStatusPage(t *testing.T) {
 		t.Errorf("pools %v after the kill, want %v", s.Pools, want)
 	}
 	screenshot("web-status-after-kill.png")
+
+	frozen.Signal(syscall.SIGSTOP)
+	defer frozen.Signal(syscall.SIGCONT)
+	left = slices.DeleteFunc(left, func(s string) bool { return s == "DaytimePool/"+daytime[0] })
+	waitPage("the frozen PE gone", 30*time.Second, func(s pageState) bool { return slices.Equal(s.PEs, left) })
+	// The chart's keep-alive timeout series saw it (series is the page's).
+	var peak float64
+	deadline := time.Now().Add(10 * time.Second)
+	for peak == 0 && time.Now().Before(deadline) {
+		var err error
+		if peak, err = chromedp.Run(ctx, chromedp.Evaluate[float64](`Math.max(...series[2].v)`)); err != nil {
+			t.Fatalf("reading the chart: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if peak <= 0 {
+		t.Error("the chart shows no keep-alive timeout after the frozen PE's removal")
+	}
+	screenshot("web-status-after-timeout.png")
 }
