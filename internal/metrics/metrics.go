@@ -14,6 +14,11 @@
 // 3.7 MB idle; RSPLIB's takes 2.6 MB). The tests parse the output with the
 // Prometheus project's own parser (prometheus/common/expfmt). For the same
 // reason the HTTP server is the package's own (httpd.go), not net/http.
+//
+// The same listener serves JSON views under /api/v1/ (api.go, api_json.go;
+// docs/http-api.md) and a status page at / (web.go), obtained from the event
+// loop the same way; a handlespace view is paged so that one request copies
+// a bounded number of PEs.
 package metrics
 
 import (
