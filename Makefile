@@ -21,6 +21,8 @@ SANDBOX_PKGS := user-mode-linux kmod iproute2 rsplib-registrar rsplib-tools tsha
 # For the packaging tests (systemd-analyze verify, man -l, the .deb checked
 # with dpkg and lintian; fakeroot when not run as root).
 SANDBOX_PKGS += systemd man-db lintian fakeroot
+# For the web status page test (headless, driven by chromedp).
+SANDBOX_PKGS += chromium
 
 DIST       ?= dist
 DEB_ARCHES ?= amd64 arm64

@@ -150,7 +150,7 @@ func (d *loop) Run(ctx context.Context, hup <-chan struct{}) error {
 			d.writeStats()
 			d.statsTimer.Reset(d.statsInterval)
 		case req := <-d.metricsReq:
-			req.Reply(d.snapshot())
+			d.answer(req)
 		case <-hup:
 			if err := d.log.Reopen(); err != nil {
 				d.log.Errorf("Unable to reopen the log file: %v", err)

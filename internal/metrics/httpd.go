@@ -31,14 +31,14 @@ const (
 // connection, one request per connection (Connection: close).
 type server struct {
 	ln      net.Listener
-	handle  func(path string) (status int, contentType string, body []byte)
+	handle  func(path, query string) (status int, contentType string, body []byte)
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
 	closed  bool
 	running sync.WaitGroup
 }
 
-func newServer(ln net.Listener, handle func(string) (int, string, []byte)) *server {
+func newServer(ln net.Listener, handle func(path, query string) (int, string, []byte)) *server {
 	return &server{ln: ln, handle: handle, conns: make(map[net.Conn]struct{})}
 }
 
@@ -114,6 +114,8 @@ func (s *server) close() error {
 // request is what the server needs of a request.
 type request struct {
 	method, path, proto string
+	// query is what followed the first "?" of the target, undecoded.
+	query string
 }
 
 // errBadRequest and errHeaderTooLarge are answered with 400 and 431.
@@ -150,7 +152,7 @@ func readRequest(r *bufio.Reader) (request, error) {
 			}
 			req.method, req.path, req.proto = parts[0], parts[1], parts[2]
 			if i := strings.IndexByte(req.path, '?'); i >= 0 {
-				req.path = req.path[:i]
+				req.path, req.query = req.path[:i], req.path[i+1:]
 			}
 			if req.path == "" {
 				return req, errBadRequest // only a query, as in "GET ?x HTTP/1.1"
@@ -204,7 +206,7 @@ func (s *server) answer(c net.Conn) {
 		status, ctype, body = 405, "text/plain; charset=utf-8", []byte("only GET and HEAD\n")
 	default:
 		head = req.method == "HEAD"
-		status, ctype, body = s.handle(req.path)
+		status, ctype, body = s.handle(req.path, req.query)
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n",

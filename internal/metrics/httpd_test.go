@@ -42,7 +42,7 @@ func TestHTTPRequests(t *testing.T) {
 		{"query ignored", "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\n", "rspregistrar_up 1", false},
 		{"absolute form", "GET http://x:9/metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n", "rspregistrar_up 1", false},
 		{"HTTP/1.0, bare LF", "GET /metrics HTTP/1.0\n\n", "HTTP/1.1 200 OK\r\n", "rspregistrar_up 1", false},
-		{"leading empty line", "\r\nGET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n", "/metrics", false},
+		{"leading empty line", "\r\nGET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n", "<canvas", false},
 		{"head", "HEAD /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n", "", true},
 		{"not found", "GET /other HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found\r\n", "/metrics", false},
 		{"post", "POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 405 Method Not Allowed\r\n", "GET", false},

@@ -14,6 +14,11 @@
 // 3.7 MB idle; RSPLIB's takes 2.6 MB). The tests parse the output with the
 // Prometheus project's own parser (prometheus/common/expfmt). For the same
 // reason the HTTP server is the package's own (httpd.go), not net/http.
+//
+// The same listener serves JSON views under /api/v1/ (api.go, api_json.go;
+// docs/http-api.md) and a status page at / (web.go), obtained from the event
+// loop the same way; a handlespace view is paged so that one request copies
+// a bounded number of PEs.
 package metrics
 
 import (
@@ -79,10 +84,16 @@ func (h *Histogram) Observe(d time.Duration) {
 	h.Sum += s
 }
 
-// Request is a scrape's request for a Snapshot.
-type Request struct{ reply chan *Snapshot }
+// Request is a scrape's request for a Snapshot, or a JSON view's for what
+// its Kind says (api.go).
+type Request struct {
+	Kind Kind
+	// Page is the page a KindHandlespace request asks for.
+	Page  PageQuery
+	reply chan any
+}
 
-// Reply answers the request; it never blocks.
+// Reply answers a KindSnapshot request; it never blocks.
 func (r Request) Reply(s *Snapshot) { r.reply <- s }
 
 // Exporter serves Snapshots as metrics.
@@ -119,15 +130,20 @@ func (e *Exporter) Requests() <-chan Request {
 // contentType is the text exposition format, version 0.0.4.
 const contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-// handle answers a request for path: /metrics, and a short index page at /.
-func (e *Exporter) handle(path string) (status int, ctype string, body []byte) {
+// handle answers a request for path: /metrics, the JSON views under
+// /api/v1/ and the status page at /.
+func (e *Exporter) handle(path, query string) (status int, ctype string, body []byte) {
 	switch path {
 	case "/metrics":
 		var b bytes.Buffer
-		e.Write(&b, e.snapshot())
+		s, _ := e.ask(Request{Kind: KindSnapshot}).(*Snapshot)
+		e.Write(&b, s)
 		return 200, contentType, b.Bytes()
 	case "/":
-		return 200, "text/plain; charset=utf-8", []byte("rspregistrar: metrics at /metrics\n")
+		return 200, "text/html; charset=utf-8", statusPage
+	}
+	if strings.HasPrefix(path, apiPrefix) {
+		return e.api(path[len(apiPrefix):], query)
 	}
 	return 404, "text/plain; charset=utf-8", []byte("not found; metrics are at /metrics\n")
 }
@@ -151,9 +167,10 @@ func (e *Exporter) Close() error {
 	return errors.Join(err, <-e.done)
 }
 
-// snapshot asks the event loop; nil if it does not answer in time.
-func (e *Exporter) snapshot() *Snapshot {
-	req := Request{reply: make(chan *Snapshot, 1)}
+// ask hands req to the event loop and returns its answer; nil if it does
+// not answer in time.
+func (e *Exporter) ask(req Request) any {
+	req.reply = make(chan any, 1)
 	t := time.NewTimer(e.timeout)
 	defer t.Stop()
 	select {
