@@ -52,16 +52,19 @@ func registeredIDs(t *testing.T, reg *sandboxtest.Proc, pool string, n int, time
 type pageState struct {
 	PEs   []string `json:"pes"`   // "pool/id" of the PE rows
 	Pools []string `json:"pools"` // "handle:count" of the pool rows
+	Peers []string `json:"peers"` // ids of the peer rows
 	Err   string   `json:"err"`
 }
 
 const readPage = `({
   pes: [...document.querySelectorAll("#pes tr.pe")].map(r => r.dataset.pool + "/" + r.dataset.id).sort(),
   pools: [...document.querySelectorAll("#pools tr.pool")].map(r => r.dataset.handle + ":" + r.cells[2].textContent).sort(),
+  peers: [...document.querySelectorAll("#peers tr.peer")].map(r => r.dataset.id).sort(),
   err: document.getElementById("err").textContent})`
 
 // The status page at / of -metricsaddress, in a real (headless) browser,
-// shows the PEs of real rspserver processes by their ids; a killed one goes
+// shows the PEs of real rspserver processes by their ids and a peer
+// registrar by its id; a killed PE goes
 // from the page by itself (its kernel aborts the association, which removes
 // it), and so does a frozen one, whose keep-alive times out, which the
 // page's chart counts.
@@ -77,6 +80,9 @@ func TestSandboxWebStatusPage(t *testing.T) {
 	echo := registeredIDs(t, reg, "EchoPool", 2, 20*time.Second)
 	frozen := server(t, "-daytime", "-registrar="+addr1+":3881")
 	daytime := registeredIDs(t, reg, "DaytimePool", 1, 20*time.Second)
+	// A peer: a second registrar that introduces itself to the first.
+	const peerID = "$0f0000b2"
+	registrar(t, addr2, 3883, "-identifier=0x0f0000b2", "-peer="+addr1+":3882")
 	killed := echo[1]
 	if echo[0] != first[0] {
 		t.Fatalf("registration order %v, want %s first", echo, first[0])
@@ -133,7 +139,9 @@ func TestSandboxWebStatusPage(t *testing.T) {
 
 	all := []string{"DaytimePool/" + daytime[0], "EchoPool/" + echo[0], "EchoPool/" + echo[1]}
 	slices.Sort(all)
-	s := waitPage("the three PEs", 60*time.Second, func(s pageState) bool { return slices.Equal(s.PEs, all) })
+	s := waitPage("the three PEs and the peer", 60*time.Second, func(s pageState) bool {
+		return slices.Equal(s.PEs, all) && slices.Equal(s.Peers, []string{peerID})
+	})
 	if want := []string{"DaytimePool:1", "EchoPool:2"}; !slices.Equal(s.Pools, want) || s.Err != "" {
 		t.Errorf("pools %v (error %q), want %v", s.Pools, s.Err, want)
 	}
