@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -142,42 +141,19 @@ func TestCopyPage(t *testing.T) {
 // serveAPI serves an exporter whose "event loop" answers from h and peers.
 func serveAPI(t *testing.T, h *handlespace.Handlespace, peers *peerlist.List) string {
 	t.Helper()
-	e := New("v-test", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Serve(ln)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case r := <-e.Requests():
-				switch r.Kind {
-				case KindHandlespace:
-					r.ReplyHandlespace(CopyPage(h, r.Page, 5e9))
-				case KindPeers:
-					r.ReplyPeers(CopyPeers(peers, 5e9))
-				case KindRegistrar:
-					r.ReplyRegistrar(&RegistrarState{Snapshot: Snapshot{Status: registrarStatus(h)},
-						ASAP: []netip.AddrPort{netip.MustParseAddrPort("198.18.0.1:3863")}})
-				default:
-					r.Reply(&Snapshot{})
-				}
-			case <-stop:
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		close(stop)
-		<-done
-		if err := e.Close(); err != nil {
-			t.Error(err)
+	return serveWith(t, 0, func(r Request) {
+		switch r.Kind {
+		case KindHandlespace:
+			r.ReplyHandlespace(CopyPage(h, r.Page, 5e9))
+		case KindPeers:
+			r.ReplyPeers(CopyPeers(peers, 5e9))
+		case KindRegistrar:
+			r.ReplyRegistrar(&RegistrarState{Snapshot: Snapshot{Status: registrarStatus(h)},
+				ASAP: []netip.AddrPort{netip.MustParseAddrPort("198.18.0.1:3863")}})
+		default:
+			r.Reply(&Snapshot{})
 		}
 	})
-	return "http://" + ln.Addr().String()
 }
 
 func get(t *testing.T, url string) (int, string, []byte) {

@@ -33,22 +33,30 @@ func TestHistogram(t *testing.T) {
 // with what snapshot returns (nil: never answers); it returns the URL.
 func serve(t *testing.T, timeout time.Duration, snapshot func() *Snapshot) string {
 	t.Helper()
+	return serveWith(t, timeout, func(r Request) {
+		if s := snapshot(); s != nil {
+			r.Reply(s)
+		}
+	})
+}
+
+// serveWith starts an exporter on a loopback port whose "event loop"
+// hands each request to answer; it returns the URL.
+func serveWith(t *testing.T, timeout time.Duration, answer func(Request)) string {
+	t.Helper()
 	e := New("v-test", timeout)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Serve(ln)
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			select {
 			case r := <-e.Requests():
-				if s := snapshot(); s != nil {
-					r.Reply(s)
-				}
+				answer(r)
 			case <-stop:
 				return
 			}
