@@ -393,32 +393,11 @@ func threads(t testing.TB) int { return atoi(t, procStatus(t, "Threads")) }
 // sctpCounters reads the kernel's SCTP MIB counters.
 func sctpCounters(t testing.TB) map[string]int {
 	t.Helper()
-	b, err := os.ReadFile("/proc/net/sctp/snmp")
+	c, err := sandboxtest.SCTPCounters()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 2 {
-			out[f[0]], _ = strconv.Atoi(f[1])
-		}
-	}
-	return out
-}
-
-// counterDelta lists the counters that moved and tell about losses.
-func counterDelta(before, after map[string]int) string {
-	var out []string
-	for _, k := range []string{"SctpT1InitExpireds", "SctpT1CookieExpireds", "SctpT3RtxExpireds",
-		"SctpT3Retransmits", "SctpFastRetransmits", "SctpInPktDiscards", "SctpInDataChunkDiscards"} {
-		if d := after[k] - before[k]; d != 0 {
-			out = append(out, fmt.Sprintf("%s+%d", strings.TrimPrefix(k, "Sctp"), d))
-		}
-	}
-	if len(out) == 0 {
-		return "no timer expiries or discards"
-	}
-	return strings.Join(out, " ")
+	return c
 }
 
 // envAssocs overrides the number of associations of
@@ -514,7 +493,7 @@ func TestSandboxManyAssociations(t *testing.T) {
 	served := time.Since(start)
 	rssServing := procStatus(t, "VmRSS")
 	slabServing := procField(t, "/proc/meminfo", "Slab")
-	counters := counterDelta(countersBefore, sctpCounters(t))
+	counters := sandboxtest.CounterDelta(countersBefore, sctpCounters(t))
 	threadsServing := threads(t)
 	c.do("closemany")
 	r := <-done

@@ -54,6 +54,8 @@ func TestSandboxSoak(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	probe := newSoakProbe(t)
+	defer probe.stop()
 	config := func(i int) loadgen.Config {
 		return loadgen.Config{
 			Registrar: netip.AddrPortFrom(netip.MustParseAddr(addr1), port),
@@ -63,21 +65,80 @@ func TestSandboxSoak(t *testing.T) {
 			Policy: rserpool.PolicySettings{Type: rserpool.PolicyRoundRobin},
 		}
 	}
+	// Requests of the churn and how many failed. A failure is logged
+	// with its causes; on a loaded machine an association whose receiver
+	// starves for longer than the keep-alive timeout is aborted (RSPLIB's
+	// rule) and its requests in flight fail, so a few are tolerated.
+	requests, failed := 0, 0
+	check := func(step int, what string, r *loadgen.Result, err error) {
+		if err != nil {
+			t.Fatalf("step %d: %s: %v", step, what, err)
+		}
+		requests += r.OK + r.Failed
+		if r.Failed > 0 {
+			failed += r.Failed
+			t.Logf("step %d: %s: %v, causes %v", step, what, r, r.Causes)
+		}
+	}
+	type sample struct {
+		at                      time.Duration
+		rss, goroutines, fds    float64
+		queueASAP, queueENRP    float64
+		pes, keepAliveTimeouts  float64
+		registrations, resolves float64
+		probeSample
+	}
+	var series []sample
+	t0 := time.Now()
+	take := func() {
+		m := scrape()
+		series = append(series, sample{at: time.Since(t0),
+			rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"], fds: m["process_open_fds"],
+			queueASAP: m[`rspregistrar_send_queue_bytes{socket="asap"}`], queueENRP: m[`rspregistrar_send_queue_bytes{socket="enrp"}`],
+			pes: m["rspregistrar_pool_elements"], keepAliveTimeouts: m["rspregistrar_keepalive_timeouts_total"],
+			registrations: m["rspregistrar_registrations_total"], resolves: m["rspregistrar_handle_resolutions_total"],
+			probeSample: probe.sample()})
+	}
+	// The series is printed however the test ends: a failure is read
+	// against it.
+	steps := 0
+	defer func() {
+		var csv strings.Builder
+		csv.WriteString("seconds,rss_mib,goroutines,open_fds,send_queue_asap_bytes,send_queue_enrp_bytes,pool_elements,keepalive_timeouts,registrations,resolutions,cpu_busy,loadgen_late_ms,sctp_t3_expired,sctp_fast_rtx,sctp_discards\n")
+		for _, s := range series {
+			fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d,%.0f,%.0f,%.0f\n", s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
+				s.queueASAP, s.queueENRP, s.pes, s.keepAliveTimeouts, s.registrations, s.resolves,
+				s.cpuBusy, s.late.Milliseconds(), s.t3, s.fast, s.discards)
+		}
+		if len(series) > 0 && series[0].counterErr != nil {
+			t.Logf("SCTP counters: %v", series[0].counterErr)
+		}
+		t.Logf("%d churn steps, %d requests (%d failed) in %v; series:\n%s", steps, requests, failed,
+			time.Since(t0).Round(time.Second), csv.String())
+		if out := os.Getenv("RSPREG_SOAK_OUT"); out != "" {
+			if err := os.WriteFile(out, []byte(csv.String()), 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	take()
 	fleet := make([]*loadgen.Fleet, fleets)
-	start := func(i int) {
+	// start sets fleet i up, a new one with the same PEs: its
+	// registrations count as the churn's.
+	start := func(step, i int) {
 		f, err := loadgen.NewFleet(config(i))
 		if err != nil {
 			t.Fatal(err)
 		}
+		fleet[i] = f
 		rctx, rcancel := context.WithTimeout(ctx, time.Minute)
 		defer rcancel()
-		if r, err := f.Register(rctx); err != nil || r.Failed > 0 {
-			t.Fatalf("fleet %d registration: %v, %v", i, r, err)
-		}
-		fleet[i] = f
+		r, err := f.Register(rctx)
+		check(step, fmt.Sprintf("registration of new fleet %d", i), r, err)
 	}
 	for i := range fleet {
-		start(i)
+		start(-1, i)
+		take()
 	}
 	defer func() {
 		for _, f := range fleet {
@@ -98,39 +159,8 @@ func TestSandboxSoak(t *testing.T) {
 		resolved <- err
 	}()
 
-	type sample struct {
-		at                      time.Duration
-		rss, goroutines, fds    float64
-		queueASAP, queueENRP    float64
-		pes, keepAliveTimeouts  float64
-		registrations, resolves float64
-	}
-	var series []sample
-	t0 := time.Now()
-	take := func() {
-		m := scrape()
-		series = append(series, sample{at: time.Since(t0),
-			rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"], fds: m["process_open_fds"],
-			queueASAP: m[`rspregistrar_send_queue_bytes{socket="asap"}`], queueENRP: m[`rspregistrar_send_queue_bytes{socket="enrp"}`],
-			pes: m["rspregistrar_pool_elements"], keepAliveTimeouts: m["rspregistrar_keepalive_timeouts_total"],
-			registrations: m["rspregistrar_registrations_total"], resolves: m["rspregistrar_handle_resolutions_total"]})
-	}
+	churnStart := time.Since(t0)
 	take()
-	// Requests of the churn and how many failed. A failure is logged
-	// with its causes; on a loaded machine an association whose receiver
-	// starves for longer than the keep-alive timeout is aborted (RSPLIB's
-	// rule) and its requests in flight fail, so a few are tolerated.
-	requests, failed := 0, 0
-	check := func(step int, what string, r *loadgen.Result, err error) {
-		if err != nil {
-			t.Fatalf("step %d: %s: %v", step, what, err)
-		}
-		requests += r.OK + r.Failed
-		if r.Failed > 0 {
-			failed += r.Failed
-			t.Logf("step %d: %s: %v, causes %v", step, what, r, r.Causes)
-		}
-	}
 	step, nextSample := 0, time.Now().Add(5*time.Second)
 	for time.Since(t0) < dur {
 		i := step % fleets
@@ -147,10 +177,11 @@ func TestSandboxSoak(t *testing.T) {
 		case 2: // kill and replace
 			fleet[i].Close()
 			fleet[i] = nil
-			start(i)
+			start(step, i)
 		}
 		scancel()
 		step++
+		steps = step
 		time.Sleep(2 * time.Second)
 		if time.Now().After(nextSample) {
 			take()
@@ -163,22 +194,11 @@ func TestSandboxSoak(t *testing.T) {
 		t.Errorf("pool user: %v", err)
 	}
 
-	var csv strings.Builder
-	csv.WriteString("seconds,rss_mib,goroutines,open_fds,send_queue_asap_bytes,send_queue_enrp_bytes,pool_elements,keepalive_timeouts,registrations,resolutions\n")
-	for _, s := range series {
-		fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n", s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
-			s.queueASAP, s.queueENRP, s.pes, s.keepAliveTimeouts, s.registrations, s.resolves)
+	// Bounded: compare the last sixth of the churn's samples with the
+	// sixth before the second half began.
+	for len(series) > 0 && series[0].at < churnStart {
+		series = series[1:]
 	}
-	t.Logf("%d churn steps, %d requests (%d failed) in %v; series:\n%s", step, requests, failed,
-		time.Since(t0).Round(time.Second), csv.String())
-	if out := os.Getenv("RSPREG_SOAK_OUT"); out != "" {
-		if err := os.WriteFile(out, []byte(csv.String()), 0o644); err != nil {
-			t.Error(err)
-		}
-	}
-
-	// Bounded: compare the last sixth with the sixth before the second
-	// half began.
 	n := len(series)
 	if n < 12 {
 		t.Fatalf("only %d samples", n)
