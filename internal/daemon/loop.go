@@ -141,11 +141,7 @@ func (d *loop) Run(ctx context.Context, hup <-chan struct{}) error {
 			}
 		case <-timer.C:
 			armed = deadline{}
-			now := d.now()
-			if d.measure && d.deadline != 0 {
-				d.timerLateness.Observe(time.Duration(now - d.deadline))
-			}
-			d.execute(now, d.core.HandleTimers(now))
+			d.fireTimers()
 		case <-statsC:
 			d.writeStats()
 			d.statsTimer.Reset(d.statsInterval)
@@ -166,6 +162,26 @@ func (d *loop) Run(ctx context.Context, hup <-chan struct{}) error {
 			d.averages.Update(time.Now(), &s)
 		}
 	}
+}
+
+// fireTimers handles the core's due timers, after the input the readers
+// have queued already: when the loop wakes late (the machine was busy), the
+// select may pick the timer before the queue, and a Keep Alive Ack that
+// arrived in time would then find its PE timed out and its association
+// aborted (RSPLIB's rule). RSPLIB's dispatcher takes its sockets' events
+// before its timers.
+func (d *loop) fireTimers() {
+	if n := len(d.events); n > 0 {
+		now := d.now()
+		for range n {
+			d.handle(now, <-d.events)
+		}
+	}
+	now := d.now()
+	if d.measure && d.deadline != 0 {
+		d.timerLateness.Observe(time.Duration(now - d.deadline))
+	}
+	d.execute(now, d.core.HandleTimers(now))
 }
 
 // timerSlack is how late the loop lets its timer fire, so that timers that

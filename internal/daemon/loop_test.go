@@ -551,3 +551,46 @@ func TestLoopReportsWriterFailures(t *testing.T) {
 	}
 	tl.stop(t)
 }
+
+// A Keep Alive Ack the readers queued before the loop woke for the PE's
+// keep-alive timeout is taken first, as RSPLIB's dispatcher takes socket
+// events before timers: the PE stays. (Run's select would pick the timer
+// or the queue at random when both are ready after a late wake-up.)
+func TestLoopTakesQueuedInputBeforeTimers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, rc := testConfigs()
+		rc.KeepAliveTransmissionInterval = time.Second
+		rc.KeepAliveTimeoutInterval = time.Second
+		log, _ := testLogger(t)
+		asap, enrp := newFakeSocket(), newFakeSocket()
+		asap.peers[peAssoc] = []netip.AddrPort{peAddr}
+		d := &loop{cfg: cfg, log: log}
+		d.init(rc, ports{socks: [2]sctpSocket{registrar.SocketASAP: asap, registrar.SocketENRP: enrp}}, Options{})
+		defer func() {
+			for _, o := range d.out {
+				o.close()
+			}
+		}()
+		msg := func(m wire.Message) event {
+			b := encode(t, m)
+			return event{kind: evMessage, sock: registrar.SocketASAP, assoc: registrar.AssocID(peAssoc), ppid: wire.PPIDASAP,
+				data: &b, info: registrar.AssocInfo{OK: true, Addrs: []netip.Addr{peAddr.Addr()}, Port: peAddr.Port()}}
+		}
+		d.handle(d.now(), msg(registration(1)))
+		if _, ok := next(t, asap).msg.(*wire.RegistrationResponse); !ok {
+			t.Fatal("no Registration Response")
+		}
+		time.Sleep(1500 * time.Millisecond)
+		d.fireTimers()
+		if ka, ok := next(t, asap).msg.(*wire.EndpointKeepAlive); !ok || ka.ID != 1 {
+			t.Fatal("no Keep Alive for PE 1")
+		}
+		// The loop wakes only after the timeout, with the answer queued.
+		time.Sleep(1500 * time.Millisecond)
+		d.events <- msg(&wire.EndpointKeepAliveAck{Handle: "EchoPool", ID: 1})
+		d.fireTimers()
+		if n, to := d.core.Handlespace().PEs(), d.core.Stats.KeepAliveTimeouts; n != 1 || to != 0 {
+			t.Errorf("%d PEs, %d keep-alive timeouts; want the answering PE kept", n, to)
+		}
+	})
+}
