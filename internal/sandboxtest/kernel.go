@@ -69,3 +69,62 @@ func CPUTimes() (busy, idle uint64, err error) {
 	}
 	return busy, idle, nil
 }
+
+// SCTPAssoc is one line of /proc/net/sctp/assocs.
+type SCTPAssoc struct {
+	LocalPort, RemotePort int
+	TxQueue, RxQueue      int // bytes queued to send and to be read
+	Retransmits           int // RTXC: chunks retransmitted
+	RcvBuf                int // the socket's SO_RCVBUF
+}
+
+// SCTPAssocs reads the kernel's table of SCTP associations.
+func SCTPAssocs() ([]SCTPAssoc, error) {
+	b, err := os.ReadFile("/proc/net/sctp/assocs")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(b), "\n")
+	var out []SCTPAssoc
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		// 13 fixed fields, the local addresses, "<->", the remote
+		// addresses, then 11 fixed fields (HBINT ... rcvbuf).
+		if len(f) < 13+1+11 {
+			continue
+		}
+		num := func(s string) int { v, _ := strconv.Atoi(s); return v }
+		out = append(out, SCTPAssoc{LocalPort: num(f[11]), RemotePort: num(f[12]),
+			TxQueue: num(f[7]), RxQueue: num(f[8]), Retransmits: num(f[len(f)-5]), RcvBuf: num(f[len(f)-1])})
+	}
+	return out, nil
+}
+
+// ProcessStat is what /proc/self/stat says of this process's costs.
+type ProcessStat struct {
+	CPU         uint64 // user and system time, clock ticks
+	MinorFaults uint64
+}
+
+// SelfStat reads /proc/self/stat.
+func SelfStat() (ProcessStat, error) {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return ProcessStat{}, err
+	}
+	// The command name may hold spaces; the fields after it are fixed:
+	// state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
+	// majflt, cmajflt, utime, stime.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return ProcessStat{}, fmt.Errorf("/proc/self/stat: %d fields", len(f))
+	}
+	var v [3]uint64
+	for i, k := range []int{7, 11, 12} {
+		if v[i], err = strconv.ParseUint(f[k], 10, 64); err != nil {
+			return ProcessStat{}, fmt.Errorf("/proc/self/stat: %w", err)
+		}
+	}
+	return ProcessStat{CPU: v[1] + v[2], MinorFaults: v[0]}, nil
+}

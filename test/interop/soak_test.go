@@ -54,7 +54,7 @@ func TestSandboxSoak(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	probe := newSoakProbe(t)
+	probe := newSoakProbe(t, port)
 	defer probe.stop()
 	config := func(i int) loadgen.Config {
 		return loadgen.Config{
@@ -86,13 +86,22 @@ func TestSandboxSoak(t *testing.T) {
 		queueASAP, queueENRP    float64
 		pes, keepAliveTimeouts  float64
 		registrations, resolves float64
+		registrarCPU            float64 // share of the CPU
 		probeSample
 	}
 	var series []sample
 	t0 := time.Now()
+	lastCPU, lastAt := 0.0, time.Duration(0)
 	take := func() {
 		m := scrape()
-		series = append(series, sample{at: time.Since(t0),
+		at := time.Since(t0)
+		cpu := m["process_cpu_seconds_total"]
+		share := 0.0
+		if at > lastAt {
+			share = (cpu - lastCPU) / (at - lastAt).Seconds()
+		}
+		lastCPU, lastAt = cpu, at
+		series = append(series, sample{at: at, registrarCPU: share,
 			rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"], fds: m["process_open_fds"],
 			queueASAP: m[`rspregistrar_send_queue_bytes{socket="asap"}`], queueENRP: m[`rspregistrar_send_queue_bytes{socket="enrp"}`],
 			pes: m["rspregistrar_pool_elements"], keepAliveTimeouts: m["rspregistrar_keepalive_timeouts_total"],
@@ -104,11 +113,15 @@ func TestSandboxSoak(t *testing.T) {
 	steps := 0
 	defer func() {
 		var csv strings.Builder
-		csv.WriteString("seconds,rss_mib,goroutines,open_fds,send_queue_asap_bytes,send_queue_enrp_bytes,pool_elements,keepalive_timeouts,registrations,resolutions,cpu_busy,loadgen_late_ms,sctp_t3_expired,sctp_fast_rtx,sctp_discards\n")
+		csv.WriteString("seconds,rss_mib,goroutines,open_fds,send_queue_asap_bytes,send_queue_enrp_bytes,pool_elements,keepalive_timeouts,registrations,resolutions," +
+			"cpu_busy,registrar_cpu,loadgen_cpu,loadgen_faults,loadgen_late_ms,sctp_t3_expired,sctp_fast_rtx,sctp_pkt_discards,sctp_chunk_discards," +
+			"rtx_registrar,rtx_loadgen,rx_max_registrar,rx_max_loadgen,rcvbuf_registrar\n")
 		for _, s := range series {
-			fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d,%.0f,%.0f,%.0f\n", s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
+			fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%.2f,%.2f,%.0f,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+				s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
 				s.queueASAP, s.queueENRP, s.pes, s.keepAliveTimeouts, s.registrations, s.resolves,
-				s.cpuBusy, s.late.Milliseconds(), s.t3, s.fast, s.discards)
+				s.cpuBusy, s.registrarCPU, s.loadgenCPU, s.faults, s.late.Milliseconds(), s.t3, s.fast, s.pktDiscards, s.chunkDisc,
+				s.rtxRegistrar, s.rtxLoadgen, s.rxRegistrar, s.rxLoadgen, s.rcvbufRegistrar)
 		}
 		if len(series) > 0 && series[0].counterErr != nil {
 			t.Logf("SCTP counters: %v", series[0].counterErr)
