@@ -128,3 +128,27 @@ func SelfStat() (ProcessStat, error) {
 	}
 	return ProcessStat{CPU: v[1] + v[2], MinorFaults: v[0]}, nil
 }
+
+// SoftnetDrops is how many received packets the kernel dropped because a
+// CPU's input queue was full (net.core.netdev_max_backlog), over all
+// CPUs: the second column of /proc/net/softnet_stat. Loopback traffic
+// passes that queue.
+func SoftnetDrops() (uint64, error) {
+	b, err := os.ReadFile("/proc/net/softnet_stat")
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseUint(f[1], 16, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/net/softnet_stat: %w", err)
+		}
+		n += v
+	}
+	return n, nil
+}

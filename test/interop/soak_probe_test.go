@@ -73,6 +73,7 @@ type probeSample struct {
 	t3, fast    float64       // SCTP retransmission timeouts and fast retransmits (totals)
 	pktDiscards float64       // SCTP packets discarded (total)
 	chunkDisc   float64       // SCTP DATA chunks discarded (total)
+	netDrops    float64       // packets dropped at a full input queue (total)
 	// Of the live associations, on the registrar's side and on the load
 	// generator's: chunks retransmitted (the other side discarded them
 	// or was slow to acknowledge) and the most bytes waiting to be read.
@@ -120,6 +121,9 @@ func (p *soakProbe) sample() probeSample {
 	s.counterErr = err
 	s.t3 = float64(c["SctpT3RtxExpireds"])
 	s.fast = float64(c["SctpFastRetransmits"])
+	if d, err := sandboxtest.SoftnetDrops(); err == nil {
+		s.netDrops = float64(d)
+	}
 	s.pktDiscards = float64(c["SctpInPktDiscards"])
 	s.chunkDisc = float64(c["SctpInDataChunkDiscards"])
 	return s

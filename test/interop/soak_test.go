@@ -114,13 +114,13 @@ func TestSandboxSoak(t *testing.T) {
 	defer func() {
 		var csv strings.Builder
 		csv.WriteString("seconds,rss_mib,goroutines,open_fds,send_queue_asap_bytes,send_queue_enrp_bytes,pool_elements,keepalive_timeouts,registrations,resolutions," +
-			"cpu_busy,registrar_cpu,loadgen_cpu,loadgen_faults,loadgen_late_ms,sctp_t3_expired,sctp_fast_rtx,sctp_pkt_discards,sctp_chunk_discards," +
+			"cpu_busy,registrar_cpu,loadgen_cpu,loadgen_faults,loadgen_late_ms,sctp_t3_expired,sctp_fast_rtx,sctp_pkt_discards,sctp_chunk_discards,softnet_drops," +
 			"rtx_registrar,rtx_loadgen,rx_max_registrar,rx_max_loadgen,rcvbuf_registrar\n")
 		for _, s := range series {
-			fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%.2f,%.2f,%.0f,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+			fmt.Fprintf(&csv, "%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%.2f,%.2f,%.0f,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
 				s.at.Seconds(), s.rss/(1<<20), s.goroutines, s.fds,
 				s.queueASAP, s.queueENRP, s.pes, s.keepAliveTimeouts, s.registrations, s.resolves,
-				s.cpuBusy, s.registrarCPU, s.loadgenCPU, s.faults, s.late.Milliseconds(), s.t3, s.fast, s.pktDiscards, s.chunkDisc,
+				s.cpuBusy, s.registrarCPU, s.loadgenCPU, s.faults, s.late.Milliseconds(), s.t3, s.fast, s.pktDiscards, s.chunkDisc, s.netDrops,
 				s.rtxRegistrar, s.rtxLoadgen, s.rxRegistrar, s.rxLoadgen, s.rcvbufRegistrar)
 		}
 		if len(series) > 0 && series[0].counterErr != nil {
