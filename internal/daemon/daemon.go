@@ -281,6 +281,18 @@ func (d *Daemon) Sockets() (*Sockets, error) {
 	return s, nil
 }
 
+// socketBuffer is what the registrar asks for SO_RCVBUF and SO_SNDBUF of
+// its SCTP sockets. One socket carries the associations of every PE (and
+// every peer), and Linux's default of 208 KiB is shared by all of them: a
+// small message costs a kilobyte of it, and packets that arrive while the
+// socket is locked wait in a backlog bounded by the two buffers. On a
+// loaded machine (make soak, a CPU shared with 10,000 PEs) both overflowed
+// and the kernel discarded packets; their retransmission timers (at least
+// 1 s, doubling) then held Keep Alive Acks back past the 5 s timeout and
+// whole associations were aborted. Without CAP_NET_ADMIN the kernel caps
+// this at net.core.rmem_max and wmem_max.
+const socketBuffer = 4 << 20
+
 // openPair binds an SCTP socket and, if announces are on, a UDP announce
 // socket on the same port number: RSPLIB's clients take the announce's source
 // port as the registrar's SCTP port. Without an explicit port both get a
@@ -297,7 +309,8 @@ func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl int, i
 		if port == 0 {
 			port = uint16(config.MinRandomPort + rand.IntN(config.MaxRandomPort-config.MinRandomPort+1))
 		}
-		s, err := sctp.Listen(sctp.Config{IPv4Only: ipv4Only, Addrs: addrs, Port: port})
+		s, err := sctp.Listen(sctp.Config{IPv4Only: ipv4Only, Addrs: addrs, Port: port,
+			ReadBuffer: socketBuffer, WriteBuffer: socketBuffer})
 		if err != nil {
 			lastErr = err
 			continue

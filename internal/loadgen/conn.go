@@ -57,8 +57,14 @@ type pending struct {
 // generator shares the CPU with the registrar under test.
 const sampleEvery = 4
 
+// connBuffer is SO_RCVBUF and SO_SNDBUF of a connection's socket.
+const connBuffer = 2 << 20
+
 func dial(local netip.Addr, to netip.AddrPort, window int) (*conn, error) {
-	s, err := sctp.Listen(sctp.Config{IPv4Only: local.Is4(), Addrs: []netip.Addr{local}})
+	// One association carries the traffic of hundreds of PEs, each of
+	// which would have a socket of its own: buffers to match.
+	s, err := sctp.Listen(sctp.Config{IPv4Only: local.Is4(), Addrs: []netip.Addr{local},
+		ReadBuffer: connBuffer, WriteBuffer: connBuffer})
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: socket on %v: %w", local, err)
 	}

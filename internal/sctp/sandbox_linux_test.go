@@ -706,3 +706,24 @@ func TestSandboxAutoClose(t *testing.T) {
 	}
 	c.readUntil("c", fmt.Sprintf("notif SHUTDOWN_EVENT %d", cassoc))
 }
+
+// Config's buffer sizes are set before binding; as root (the sandbox) past
+// net.core.rmem_max and wmem_max. The kernel keeps twice what was asked.
+func TestSandboxBuffers(t *testing.T) {
+	sandboxtest.Require(t)
+	def := listen(t, Config{Addrs: []netip.Addr{addr1}})
+	r0, w0, err := def.Buffers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = 3 << 20
+	s := listen(t, Config{Addrs: []netip.Addr{addr1}, ReadBuffer: want, WriteBuffer: want})
+	r, w, err := s.Buffers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("default %d/%d bytes, asked %d: %d/%d", r0, w0, want, r, w)
+	if r != 2*want || w != 2*want {
+		t.Errorf("SO_RCVBUF %d, SO_SNDBUF %d; want %d each", r, w, 2*want)
+	}
+}

@@ -97,6 +97,12 @@ func Listen(cfg Config) (*Socket, error) {
 			return nil, err
 		}
 	}
+	if err := setBuffer(fd, syscall.SO_RCVBUFFORCE, syscall.SO_RCVBUF, cfg.ReadBuffer); err != nil {
+		return nil, err
+	}
+	if err := setBuffer(fd, syscall.SO_SNDBUFFORCE, syscall.SO_SNDBUF, cfg.WriteBuffer); err != nil {
+		return nil, err
+	}
 	if err := bindAddrs(fd, family, cfg.Addrs, cfg.Port); err != nil {
 		return nil, err
 	}
@@ -116,6 +122,21 @@ func Listen(cfg Config) (*Socket, error) {
 	}
 	ok = true
 	return newSocket(fd, family, cfg.MaxMessageSize)
+}
+
+// setBuffer sets a socket buffer of bytes (0: leave it): with force, the
+// privileged option, where allowed, else with plain (capped by the kernel).
+func setBuffer(fd, force, plain, bytes int) error {
+	if bytes <= 0 {
+		return nil
+	}
+	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, force, bytes) == nil {
+		return nil
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, plain, bytes); err != nil {
+		return os.NewSyscallError(fmt.Sprintf("setsockopt SOL_SOCKET %d", plain), err)
+	}
+	return nil
 }
 
 // newSocket puts a bound, listening, non-blocking descriptor on the poller;
@@ -418,6 +439,20 @@ func (s *Socket) SetReadBuffer(bytes int) error {
 	return s.control(func(fd uintptr) error {
 		return os.NewSyscallError("setsockopt SO_RCVBUF", syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, bytes))
 	})
+}
+
+// Buffers reports SO_RCVBUF and SO_SNDBUF as the kernel keeps them (twice
+// what was set, for its bookkeeping).
+func (s *Socket) Buffers() (read, write int, err error) {
+	err = s.control(func(fd uintptr) error {
+		var err error
+		if read, err = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF); err != nil {
+			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
+		}
+		write, err = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF)
+		return os.NewSyscallError("getsockopt SO_SNDBUF", err)
+	})
+	return read, write, err
 }
 
 // SetWriteBuffer sets SO_SNDBUF, shared by all associations of the socket.

@@ -60,6 +60,9 @@ func (*Socket) SetReadBuffer(int) error { return errUnsupported }
 // SetWriteBuffer fails.
 func (*Socket) SetWriteBuffer(int) error { return errUnsupported }
 
+// Buffers is not supported.
+func (*Socket) Buffers() (int, int, error) { return 0, 0, errUnsupported }
+
 // Dropped returns 0.
 func (*Socket) Dropped() uint64 { return 0 }
 

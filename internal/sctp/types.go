@@ -112,6 +112,13 @@ type Config struct {
 	InitMsg *InitMsg
 	// MaxMessageSize bounds reassembly in Read; 0 means DefaultMaxMessageSize.
 	MaxMessageSize int
+	// ReadBuffer and WriteBuffer, when not 0, size SO_RCVBUF and SO_SNDBUF
+	// before binding, so that every association starts with the receive
+	// window they allow. Both are shared by all associations of the
+	// socket. With CAP_NET_ADMIN the size is taken as asked
+	// (SO_RCVBUFFORCE, SO_SNDBUFFORCE); without, the kernel caps it at
+	// net.core.rmem_max and wmem_max.
+	ReadBuffer, WriteBuffer int
 }
 
 // Message is one received user message or notification. Reuse a Message for
