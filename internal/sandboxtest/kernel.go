@@ -13,13 +13,17 @@ func SCTPCounters() (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseCounters(string(b)), nil
+}
+
+func parseCounters(text string) map[string]int {
 	out := map[string]int{}
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		if f := strings.Fields(line); len(f) == 2 {
 			out[f[0]], _ = strconv.Atoi(f[1])
 		}
 	}
-	return out, nil
+	return out
 }
 
 // LossCounters are the SCTP counters that tell of losses and the timers
@@ -48,7 +52,11 @@ func CPUTimes() (busy, idle uint64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
+	return parseCPUTimes(string(b))
+}
+
+func parseCPUTimes(text string) (busy, idle uint64, err error) {
+	line, _, _ := strings.Cut(text, "\n")
 	f := strings.Fields(line)
 	if len(f) < 5 || f[0] != "cpu" {
 		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
@@ -84,7 +92,11 @@ func SCTPAssocs() ([]SCTPAssoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.Split(string(b), "\n")
+	return parseAssocs(string(b)), nil
+}
+
+func parseAssocs(text string) []SCTPAssoc {
+	lines := strings.Split(text, "\n")
 	var out []SCTPAssoc
 	for _, line := range lines[1:] {
 		f := strings.Fields(line)
@@ -97,7 +109,7 @@ func SCTPAssocs() ([]SCTPAssoc, error) {
 		out = append(out, SCTPAssoc{LocalPort: num(f[11]), RemotePort: num(f[12]),
 			TxQueue: num(f[7]), RxQueue: num(f[8]), Retransmits: num(f[len(f)-5]), RcvBuf: num(f[len(f)-1])})
 	}
-	return out, nil
+	return out
 }
 
 // ProcessStat is what /proc/self/stat says of this process's costs.
@@ -112,10 +124,14 @@ func SelfStat() (ProcessStat, error) {
 	if err != nil {
 		return ProcessStat{}, err
 	}
+	return parseStat(string(b))
+}
+
+func parseStat(s string) (ProcessStat, error) {
+	var err error
 	// The command name may hold spaces; the fields after it are fixed:
 	// state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
 	// majflt, cmajflt, utime, stime.
-	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(f) < 13 {
 		return ProcessStat{}, fmt.Errorf("/proc/self/stat: %d fields", len(f))
@@ -138,8 +154,12 @@ func SoftnetDrops() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return parseSoftnet(string(b))
+}
+
+func parseSoftnet(text string) (uint64, error) {
 	var n uint64
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue
