@@ -134,7 +134,7 @@ soak: sandbox-deps
 	RSPREG_SOAK=$${SOAK:-30m} RSPREG_SOAK_OUT=$(CURDIR)/docs/soak.csv GOTEST_TIMEOUT=90m SANDBOX_TIMEOUT=5400 SANDBOX_MEM=2048M \
 		test/sandbox/gotest -run '^TestSandboxSoak$$' ./test/interop/
 	$(GO) run ./cmd/rspplot -o docs/soak.png -title "make soak: 10,000 PEs with churn, RSPLIB's default timers" docs/soak.csv \
-		rss_mib goroutines open_fds send_queue_asap_bytes pool_elements registrations
+		rss_mib goroutines open_fds send_queue_asap_bytes pool_elements registrations keepalive_timeouts sctp_t3_expired
 
 # CPU profiles of our registrar and of the load generator under rspbench's
 # load (ours only), printed as the top functions; the profiles stay in
