@@ -130,15 +130,7 @@ func (d *loop) Run(ctx context.Context, hup <-chan struct{}) error {
 			now := d.now()
 			d.handle(now, ev)
 			// Drain what is already queued before looking at the timer again.
-			for i := 0; i < 64; i++ {
-				select {
-				case ev := <-d.events:
-					d.handle(now, ev)
-					continue
-				default:
-				}
-				break
-			}
+			d.handleQueued(now, 64)
 		case <-timer.C:
 			armed = deadline{}
 			d.fireTimers()
@@ -171,17 +163,23 @@ func (d *loop) Run(ctx context.Context, hup <-chan struct{}) error {
 // aborted (RSPLIB's rule). RSPLIB's dispatcher takes its sockets' events
 // before its timers.
 func (d *loop) fireTimers() {
-	if n := len(d.events); n > 0 {
-		now := d.now()
-		for range n {
-			d.handle(now, <-d.events)
-		}
+	if len(d.events) > 0 {
+		d.handleQueued(d.now(), eventQueue)
 	}
 	now := d.now()
 	if d.measure && d.deadline != 0 {
 		d.timerLateness.Observe(time.Duration(now - d.deadline))
 	}
 	d.execute(now, d.core.HandleTimers(now))
+}
+
+// handleQueued handles up to limit events that are queued, without waiting
+// for more. The loop is the queue's only receiver, so an event its length
+// counts is there to take.
+func (d *loop) handleQueued(now int64, limit int) {
+	for i := 0; i < limit && len(d.events) > 0; i++ {
+		d.handle(now, <-d.events)
+	}
 }
 
 // timerSlack is how late the loop lets its timer fire, so that timers that

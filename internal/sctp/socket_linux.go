@@ -97,10 +97,10 @@ func Listen(cfg Config) (*Socket, error) {
 			return nil, err
 		}
 	}
-	if err := setBuffer(fd, syscall.SO_RCVBUFFORCE, syscall.SO_RCVBUF, cfg.ReadBuffer); err != nil {
+	if err := setBuffer(fd, syscall.SO_RCVBUFFORCE, syscall.SO_RCVBUF, "SO_RCVBUF", cfg.ReadBuffer); err != nil {
 		return nil, err
 	}
-	if err := setBuffer(fd, syscall.SO_SNDBUFFORCE, syscall.SO_SNDBUF, cfg.WriteBuffer); err != nil {
+	if err := setBuffer(fd, syscall.SO_SNDBUFFORCE, syscall.SO_SNDBUF, "SO_SNDBUF", cfg.WriteBuffer); err != nil {
 		return nil, err
 	}
 	if err := bindAddrs(fd, family, cfg.Addrs, cfg.Port); err != nil {
@@ -126,7 +126,7 @@ func Listen(cfg Config) (*Socket, error) {
 
 // setBuffer sets a socket buffer of bytes (0: leave it): with force, the
 // privileged option, where allowed, else with plain (capped by the kernel).
-func setBuffer(fd, force, plain, bytes int) error {
+func setBuffer(fd, force, plain int, name string, bytes int) error {
 	if bytes <= 0 {
 		return nil
 	}
@@ -134,7 +134,7 @@ func setBuffer(fd, force, plain, bytes int) error {
 		return nil
 	}
 	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, plain, bytes); err != nil {
-		return os.NewSyscallError(fmt.Sprintf("setsockopt SOL_SOCKET %d", plain), err)
+		return os.NewSyscallError("setsockopt "+name, err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package interop
 
 import (
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/rserpool/rspregistrar/internal/sandboxtest"
@@ -15,7 +14,6 @@ import (
 // registrar's 5 s timeout loses its association; these say whether the
 // machine, the kernel's retransmissions or the load generator held it up.
 type soakProbe struct {
-	t         *testing.T
 	quit      chan struct{}
 	done      chan struct{}
 	mu        sync.Mutex
@@ -32,8 +30,8 @@ const clockTicks = 100
 // probeTick is the period of the lateness tick.
 const probeTick = 50 * time.Millisecond
 
-func newSoakProbe(t *testing.T, port int) *soakProbe {
-	p := &soakProbe{t: t, quit: make(chan struct{}), done: make(chan struct{}), port: port, at: time.Now()}
+func newSoakProbe(port int) *soakProbe {
+	p := &soakProbe{quit: make(chan struct{}), done: make(chan struct{}), port: port, at: time.Now()}
 	p.busy, p.idl, _ = sandboxtest.CPUTimes()
 	p.self, _ = sandboxtest.SelfStat()
 	go p.tick()

@@ -54,7 +54,7 @@ func TestSandboxSoak(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	probe := newSoakProbe(t, port)
+	probe := newSoakProbe(port)
 	defer probe.stop()
 	config := func(i int) loadgen.Config {
 		return loadgen.Config{
