@@ -374,6 +374,8 @@ func (b *bench) runMain() error {
 	b.r.add("rss.idle", "RSS without PEs", "MiB", true, float64(idle.RSS)/(1<<20))
 	b.r.add("rss.pes", fmt.Sprintf("RSS with %d PEs", o.pes), "MiB", true, float64(loaded.RSS)/(1<<20))
 	b.r.add("rss.perpe", "RSS per PE", "bytes", true, float64(loaded.RSS-idle.RSS)/float64(o.pes))
+	b.r.add("rss.idle.anon", "RSS without PEs: anonymous (heap, stacks)", "MiB", true, float64(idle.RSSAnon)/(1<<20))
+	b.r.add("rss.idle.file", "RSS without PEs: file-backed (program, libraries)", "MiB", true, float64(idle.RSSFile)/(1<<20))
 	b.r.add("settle.cpu", fmt.Sprintf("CPU in the %v after the registrations", o.rest), "ms/s", true,
 		float64((settled.CPU-before.CPU).Milliseconds())/o.rest.Seconds())
 	b.r.add("idle.cpu", fmt.Sprintf("CPU at rest with %d PEs (the %v after that)", o.pes, o.rest), "ms/s", true,

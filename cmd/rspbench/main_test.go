@@ -29,21 +29,27 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
-func TestParseStatusRSS(t *testing.T) {
+func TestParseStatusKB(t *testing.T) {
+	status := "Name:\trspregistrar\nVmHWM:\t   9000 kB\nVmRSS:\t    5304 kB\nRssAnon:\t     880 kB\nRssFile:\t    4424 kB\nThreads:\t8\n"
 	cases := []struct {
-		in   string
-		want int64
-		bad  bool
+		in, field string
+		want      int64
+		bad       bool
 	}{
-		{in: "Name:\trspregistrar\nVmHWM:\t   9000 kB\nVmRSS:\t    5304 kB\nThreads:\t8\n", want: 5304 << 10},
-		{in: "Name:\tx\n", bad: true},
-		{in: "VmRSS:\t5304 MB\n", bad: true},
-		{in: "VmRSS:\tlots kB\n", bad: true},
+		{in: status, field: "VmRSS", want: 5304 << 10},
+		{in: status, field: "RssAnon", want: 880 << 10},
+		{in: status, field: "RssFile", want: 4424 << 10},
+		{in: status, field: "RssShmem", bad: true},
+		{in: "Name:\tx\n", field: "VmRSS", bad: true},
+		{in: "VmRSS:\t5304 MB\n", field: "VmRSS", bad: true},
+		{in: "VmRSS:\tlots kB\n", field: "VmRSS", bad: true},
+		// A longer field that starts with the name is not the field.
+		{in: "VmRSSx:\t1 kB\n", field: "VmRSS", bad: true},
 	}
 	for _, c := range cases {
-		got, err := parseStatusRSS([]byte(c.in))
+		got, err := parseStatusKB([]byte(c.in), c.field)
 		if (err != nil) != c.bad || got != c.want {
-			t.Errorf("%q: %d %v", c.in, got, err)
+			t.Errorf("%s of %q: %d %v", c.field, c.in, got, err)
 		}
 	}
 }

@@ -154,6 +154,11 @@ type usage struct {
 	CPU  time.Duration // user + system
 	User time.Duration
 	RSS  int64 // bytes
+	// RSSAnon is the anonymous part of RSS (heap, stacks, data written),
+	// RSSFile the file-backed part (the pages of the program and its
+	// libraries, clean and reclaimable; a library's are shared with every
+	// process using it).
+	RSSAnon, RSSFile int64
 }
 
 func (p *proc) usage() (usage, error) { return readUsage(p.pid()) }
@@ -174,8 +179,13 @@ func readUsage(pid int) (usage, error) {
 	if u.User, u.CPU, err = parseStatCPU(stat); err != nil {
 		return usage{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 	}
-	if u.RSS, err = parseStatusRSS(status); err != nil {
-		return usage{}, fmt.Errorf("/proc/%d/status: %w", pid, err)
+	for _, f := range []struct {
+		name string
+		v    *int64
+	}{{"VmRSS", &u.RSS}, {"RssAnon", &u.RSSAnon}, {"RssFile", &u.RSSFile}} {
+		if *f.v, err = parseStatusKB(status, f.name); err != nil {
+			return usage{}, fmt.Errorf("/proc/%d/status: %w", pid, err)
+		}
 	}
 	return u, nil
 }
@@ -201,16 +211,17 @@ func parseStatCPU(b []byte) (user, total time.Duration, err error) {
 	return time.Duration(ut) * clockTick, time.Duration(ut+st) * clockTick, nil
 }
 
-// parseStatusRSS returns VmRSS of /proc/PID/status in bytes.
-func parseStatusRSS(b []byte) (int64, error) {
+// parseStatusKB returns the field name (VmRSS, RssAnon, ...) of
+// /proc/PID/status, a size in kB, in bytes.
+func parseStatusKB(b []byte, name string) (int64, error) {
 	for line := range strings.SplitSeq(string(b), "\n") {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		rest, ok := strings.CutPrefix(line, name+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("VmRSS line %q", line)
+			return 0, fmt.Errorf("%s line %q", name, line)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
@@ -218,5 +229,5 @@ func parseStatusRSS(b []byte) (int64, error) {
 		}
 		return kb << 10, nil
 	}
-	return 0, errors.New("no VmRSS line")
+	return 0, fmt.Errorf("no %s line", name)
 }
