@@ -594,3 +594,64 @@ func TestLoopTakesQueuedInputBeforeTimers(t *testing.T) {
 		}
 	})
 }
+
+func TestRearm(t *testing.T) {
+	none := deadline{set: true}
+	at := func(ns int64) deadline { return deadline{set: true, ok: true, at: ns} }
+	cases := []struct {
+		name        string
+		armed, next deadline
+		want        bool
+	}{
+		{"never armed", deadline{}, at(5), true},
+		{"never armed, nothing due", deadline{}, none, true},
+		{"same deadline", at(5), at(5), false},
+		{"earlier deadline", at(5), at(3), true},
+		{"later deadline: the armed timer fires first", at(5), at(9), false},
+		{"no deadline any more: the armed timer fires once", at(5), none, false},
+		{"a deadline after none", none, at(5), true},
+		{"still none", none, none, false},
+	}
+	for _, c := range cases {
+		if got := rearm(c.armed, c.next); got != c.want {
+			t.Errorf("%s: rearm(%+v, %+v) = %v, want %v", c.name, c.armed, c.next, got, c.want)
+		}
+	}
+}
+
+// When the PE with the earliest timer goes, the loop keeps its timer armed
+// for that deadline (rearm); waking then with nothing due, it must arm for
+// the next PE's keep-alive and send it on time.
+func TestLoopKeepAliveAfterEarliestPEGoes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, rc := testConfigs()
+		rc.KeepAliveTransmissionInterval = time.Second
+		rc.KeepAliveTimeoutInterval = time.Second
+		tl := startLoop(t, cfg, rc, Options{}, nil)
+		start := time.Now()
+		tl.asap.in <- asapMessage(t, peAssoc, registration(1))
+		if _, ok := next(t, tl.asap).msg.(*wire.RegistrationResponse); !ok {
+			t.Fatal("no Registration Response for PE 1")
+		}
+		time.Sleep(400 * time.Millisecond)
+		tl.asap.in <- asapMessage(t, peAssoc, registration(2))
+		if _, ok := next(t, tl.asap).msg.(*wire.RegistrationResponse); !ok {
+			t.Fatal("no Registration Response for PE 2")
+		}
+		tl.asap.in <- asapMessage(t, peAssoc, &wire.Deregistration{Handle: "EchoPool", ID: 1})
+		if _, ok := next(t, tl.asap).msg.(*wire.DeregistrationResponse); !ok {
+			t.Fatal("no Deregistration Response for PE 1")
+		}
+		out := next(t, tl.asap)
+		ka, ok := out.msg.(*wire.EndpointKeepAlive)
+		if !ok || ka.ID != 2 {
+			t.Fatalf("got %+v (%T), want a Keep Alive for PE 2", out, out.msg)
+		}
+		// PE 2 registered at 0.4 s; its keep-alive is due at 1.4 s, sent
+		// within the loop's timer slack.
+		if d := time.Since(start); d < 1400*time.Millisecond || d > 1400*time.Millisecond+timerSlack {
+			t.Errorf("Keep Alive for PE 2 sent at %v, want at 1.4 s (+%v slack)", d, timerSlack)
+		}
+		tl.stop(t)
+	})
+}
