@@ -188,24 +188,6 @@ func (d *loop) handleQueued(now int64, limit int) {
 // (make bench: a third of the CPU for keep-alives spread over time).
 const timerSlack = 10 * time.Millisecond
 
-// rearm reports whether a timer armed for armed must be armed anew for
-// next. Not when next is the same, nor when it is later or gone: the armed
-// timer then fires early, finds nothing due and is armed for what is next
-// at that time. Deregistrations in the order of registration (a fleet of
-// PEs going) remove the earliest keep-alive timer every time, and re-arming
-// for each cost more than the deregistration itself in the sandbox.
-func rearm(armed, next deadline) bool {
-	switch {
-	case !armed.set:
-		return true
-	case next == armed:
-		return false
-	case armed.ok && (!next.ok || next.at > armed.at):
-		return false
-	}
-	return true
-}
-
 // deadline is what the loop's timer is armed for: the core's next deadline
 // (ok false: none, the timer then waits an hour).
 type deadline struct {
@@ -214,16 +196,16 @@ type deadline struct {
 }
 
 // armTimer arms t for the core's next deadline unless it is armed for it
-// or for an earlier one already: most events leave the earliest deadline as
-// it was (a PE's new keep-alive timer comes after the ones running), and
-// re-arming costs clock readings and a change of the runtime's timers.
+// already: most events leave the earliest deadline as it was (a PE's new
+// keep-alive timer comes after the ones running), and re-arming costs clock
+// readings.
 func (d *loop) armTimer(t *time.Timer, armed deadline) deadline {
 	at, ok := d.core.NextDeadline()
 	next := deadline{set: true, ok: ok, at: at}
 	if !ok {
 		next.at = 0
 	}
-	if !rearm(armed, next) {
+	if next == armed {
 		return armed
 	}
 	wait := time.Hour

@@ -595,32 +595,7 @@ func TestLoopTakesQueuedInputBeforeTimers(t *testing.T) {
 	})
 }
 
-func TestRearm(t *testing.T) {
-	none := deadline{set: true}
-	at := func(ns int64) deadline { return deadline{set: true, ok: true, at: ns} }
-	cases := []struct {
-		name        string
-		armed, next deadline
-		want        bool
-	}{
-		{"never armed", deadline{}, at(5), true},
-		{"never armed, nothing due", deadline{}, none, true},
-		{"same deadline", at(5), at(5), false},
-		{"earlier deadline", at(5), at(3), true},
-		{"later deadline: the armed timer fires first", at(5), at(9), false},
-		{"no deadline any more: the armed timer fires once", at(5), none, false},
-		{"a deadline after none", none, at(5), true},
-		{"still none", none, none, false},
-	}
-	for _, c := range cases {
-		if got := rearm(c.armed, c.next); got != c.want {
-			t.Errorf("%s: rearm(%+v, %+v) = %v, want %v", c.name, c.armed, c.next, got, c.want)
-		}
-	}
-}
-
-// When the PE with the earliest timer goes, the loop keeps its timer armed
-// for that deadline (rearm); waking then with nothing due, it must arm for
+// When the PE with the earliest timer goes, the loop's timer must follow to
 // the next PE's keep-alive and send it on time.
 func TestLoopKeepAliveAfterEarliestPEGoes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
