@@ -120,6 +120,10 @@ type Config struct {
 	EndpointMonitoringHeartbeatInterval time.Duration // fixed, printed only
 	// AnnounceTTL is the multicast TTL / hop limit of announces (1..255).
 	AnnounceTTL int
+	// SocketBuffer is what the registrar asks for SO_RCVBUF and SO_SNDBUF
+	// of its ASAP and ENRP sockets, in bytes; 0 leaves the kernel's
+	// default.
+	SocketBuffer int
 
 	Log           Log
 	Quiet         bool
@@ -138,6 +142,17 @@ type Config struct {
 	MetricsAddress string
 }
 
+// DefaultSocketBuffer is -socketbuffer's default. One socket carries the
+// associations of every PE (and every peer), and Linux's default of 208 KiB
+// is shared by all of them: a small message costs a kilobyte of it, and
+// packets that arrive while the socket is locked wait in a backlog bounded
+// by the two buffers. On a loaded machine (make soak, a CPU shared with
+// 10,000 PEs) both overflowed and the kernel discarded packets; their
+// retransmission timers (at least 1 s, doubling) then held Keep Alive Acks
+// back past the 5 s timeout and whole associations were aborted
+// (docs/performance.md).
+const DefaultSocketBuffer = 4 << 20
+
 // Default returns RSPLIB's defaults, with no CSP environment variables set.
 func Default() Config {
 	return Config{
@@ -149,6 +164,7 @@ func Default() Config {
 		AutoCloseTimeout:                    300 * time.Second,
 		EndpointMonitoringHeartbeatInterval: 1000 * time.Millisecond,
 		AnnounceTTL:                         30,
+		SocketBuffer:                        DefaultSocketBuffer,
 		Log:                                 Log{Level: 1, Color: true},
 		CSP:                                 CSP{Server: defaultCSPServer},
 		Stats:                               Stats{Interval: -1, ObjectName: "registrar"},

@@ -277,6 +277,8 @@ var options = []option{
 		func(c *Config) *int { return &c.Core.MaxElementsPerHTRequest }),
 	intOpt("announcettl", "ttl", "multicast TTL / hop limit of announces", 1, 255,
 		func(c *Config) *int { return &c.AnnounceTTL }),
+	intOpt("socketbuffer", "bytes", "SO_RCVBUF and SO_SNDBUF asked for the ASAP and ENRP sockets, 0 for the kernel's default (not in RSPLIB)", 0, 1<<30,
+		func(c *Config) *int { return &c.SocketBuffer }),
 	secondsFloatOpt("uptime", "failure-test mode: mean run time before an automatic restart, 0 off",
 		func(c *Config) *time.Duration { return &c.Uptime }),
 	secondsFloatOpt("downtime", "failure-test mode: mean pause before the restart",

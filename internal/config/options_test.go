@@ -78,6 +78,7 @@ func TestDefaults(t *testing.T) {
 		AutoCloseTimeout:                    300 * time.Second,
 		EndpointMonitoringHeartbeatInterval: time.Second,
 		AnnounceTTL:                         30,
+		SocketBuffer:                        4 << 20,
 		Log:                                 Log{Level: 1, Color: true},
 		CSP:                                 CSP{Server: addrPort("127.0.0.1:2960")},
 		Stats:                               Stats{Interval: -1, ObjectName: "registrar"},
@@ -334,6 +335,11 @@ var optionCases = []optionCase{
 	{opt: "announcettl", kind: clamp, args: []string{"-announcettl=0"}, want: func(c *Config) { c.AnnounceTTL = 1 }},
 	{opt: "announcettl", kind: clamp, args: []string{"-announcettl=256"}, want: func(c *Config) { c.AnnounceTTL = 255 }},
 	{opt: "announcettl", kind: bad, args: []string{"-announcettl=x"}, err: `bad value "x" for -announcettl: not a number`},
+	// -socketbuffer (ours)
+	{opt: "socketbuffer", args: []string{"-socketbuffer=212992"}, want: func(c *Config) { c.SocketBuffer = 212992 }},
+	{opt: "socketbuffer", args: []string{"-socketbuffer=0"}, want: func(c *Config) { c.SocketBuffer = 0 }},
+	{opt: "socketbuffer", kind: clamp, args: []string{"-socketbuffer=2000000000"}, want: func(c *Config) { c.SocketBuffer = 1 << 30 }},
+	{opt: "socketbuffer", kind: bad, args: []string{"-socketbuffer=4M"}, err: `bad value "4M" for -socketbuffer: not a number`},
 
 	// logging
 	{opt: "logfile", args: []string{"-logfile=/tmp/pr.log"}, want: func(c *Config) { c.Log.File = "/tmp/pr.log" }},

@@ -190,11 +190,11 @@ func (d *Daemon) bind() error {
 	ipv4Only := cfg.DisableIPv6
 	ifaces := announce.SystemInterfaces
 	var err error
-	d.asap, d.asapAnnounce, err = openPair(cfg.ASAP, ipv4Only, cfg.ASAPAnnounce, cfg.AnnounceTTL, ifaces)
+	d.asap, d.asapAnnounce, err = openPair(cfg.ASAP, ipv4Only, cfg.ASAPAnnounce, cfg.AnnounceTTL, cfg.SocketBuffer, ifaces)
 	if err != nil {
 		return &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
 	}
-	d.enrp, d.enrpAnnounce, err = openPair(cfg.ENRP, ipv4Only, cfg.ENRPAnnounce, cfg.AnnounceTTL, ifaces)
+	d.enrp, d.enrpAnnounce, err = openPair(cfg.ENRP, ipv4Only, cfg.ENRPAnnounce, cfg.AnnounceTTL, cfg.SocketBuffer, ifaces)
 	if err != nil {
 		return &StartError{"Unable to find suitable SCTP/UDP socket pair", err}
 	}
@@ -281,23 +281,11 @@ func (d *Daemon) Sockets() (*Sockets, error) {
 	return s, nil
 }
 
-// socketBuffer is what the registrar asks for SO_RCVBUF and SO_SNDBUF of
-// its SCTP sockets. One socket carries the associations of every PE (and
-// every peer), and Linux's default of 208 KiB is shared by all of them: a
-// small message costs a kilobyte of it, and packets that arrive while the
-// socket is locked wait in a backlog bounded by the two buffers. On a
-// loaded machine (make soak, a CPU shared with 10,000 PEs) both overflowed
-// and the kernel discarded packets; their retransmission timers (at least
-// 1 s, doubling) then held Keep Alive Acks back past the 5 s timeout and
-// whole associations were aborted. Without CAP_NET_ADMIN the kernel caps
-// this at net.core.rmem_max and wmem_max.
-const socketBuffer = 4 << 20
-
 // openPair binds an SCTP socket and, if announces are on, a UDP announce
 // socket on the same port number: RSPLIB's clients take the announce's source
 // port as the registrar's SCTP port. Without an explicit port both get a
 // random port in [10000, 59999], retried up to 1024 times.
-func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl int, ifaces announce.InterfaceLister) (*sctp.Socket, *announce.Sender, error) {
+func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl, buffer int, ifaces announce.InterfaceLister) (*sctp.Socket, *announce.Sender, error) {
 	addrs := local.Addresses(!ipv4Only)
 	attempts := 1
 	if local.Port == 0 {
@@ -310,7 +298,7 @@ func openPair(local config.Local, ipv4Only bool, ann config.Announce, ttl int, i
 			port = uint16(config.MinRandomPort + rand.IntN(config.MaxRandomPort-config.MinRandomPort+1))
 		}
 		s, err := sctp.Listen(sctp.Config{IPv4Only: ipv4Only, Addrs: addrs, Port: port,
-			ReadBuffer: socketBuffer, WriteBuffer: socketBuffer})
+			ReadBuffer: buffer, WriteBuffer: buffer})
 		if err != nil {
 			lastErr = err
 			continue
