@@ -128,6 +128,7 @@ var badValues = map[string]string{
 	"maxhresitems":                          "-maxhresitems=3items",
 	"maxelementsperhtrequest":               "-maxelementsperhtrequest=99999999999",
 	"announcettl":                           "-announcettl=-1",
+	"socketbuffer":                          "-socketbuffer=4M",
 	"uptime":                                "-uptime=-3",
 	"downtime":                              "-downtime=x",
 }
