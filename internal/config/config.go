@@ -150,7 +150,8 @@ type Config struct {
 // 10,000 PEs) both overflowed and the kernel discarded packets; their
 // retransmission timers (at least 1 s, doubling) then held Keep Alive Acks
 // back past the 5 s timeout and whole associations were aborted
-// (docs/performance.md).
+// (docs/performance.md). Without CAP_NET_ADMIN the kernel caps it at
+// net.core.rmem_max and wmem_max.
 const DefaultSocketBuffer = 4 << 20
 
 // Default returns RSPLIB's defaults, with no CSP environment variables set.

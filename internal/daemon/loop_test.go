@@ -262,6 +262,18 @@ func asapMessage(t *testing.T, assoc sctp.AssocID, m wire.Message) sctp.Message 
 	return sctp.Message{Data: encode(t, m), Info: sctp.RcvInfo{Assoc: assoc, PPID: wire.PPIDASAP}}
 }
 
+// request sends m over peAssoc and fails the test unless the loop answers
+// with a message of type T.
+func request[T wire.Message](t *testing.T, tl *testLoop, m wire.Message) {
+	t.Helper()
+	tl.asap.in <- asapMessage(t, peAssoc, m)
+	if out := next(t, tl.asap); !isA[T](out.msg) {
+		t.Fatalf("answer %+v (%T) to %T, want a %T", out, out.msg, m, *new(T))
+	}
+}
+
+func isA[T any](v any) bool { _, ok := v.(T); return ok }
+
 func registration(id rserpool.PEID) *wire.Registration {
 	return &wire.Registration{Handle: "EchoPool", PE: rserpool.PoolElement{ID: id, RegistrationLife: 90000,
 		User:   rserpool.Transport{Protocol: rserpool.ProtocolSCTP, Port: peAddr.Port(), Addrs: []netip.Addr{peAddr.Addr()}},
@@ -381,10 +393,7 @@ func TestLoopKeepAliveTimeout(t *testing.T) {
 		rc.KeepAliveTransmissionInterval = time.Second
 		rc.KeepAliveTimeoutInterval = time.Second
 		tl := startLoop(t, cfg, rc, Options{}, nil)
-		tl.asap.in <- asapMessage(t, peAssoc, registration(1))
-		if _, ok := next(t, tl.asap).msg.(*wire.RegistrationResponse); !ok {
-			t.Fatal("no Registration Response")
-		}
+		request[*wire.RegistrationResponse](t, tl, registration(1))
 		time.Sleep(1500 * time.Millisecond)
 		synctest.Wait()
 		out := next(t, tl.asap)
@@ -604,19 +613,10 @@ func TestLoopKeepAliveAfterEarliestPEGoes(t *testing.T) {
 		rc.KeepAliveTimeoutInterval = time.Second
 		tl := startLoop(t, cfg, rc, Options{}, nil)
 		start := time.Now()
-		tl.asap.in <- asapMessage(t, peAssoc, registration(1))
-		if _, ok := next(t, tl.asap).msg.(*wire.RegistrationResponse); !ok {
-			t.Fatal("no Registration Response for PE 1")
-		}
+		request[*wire.RegistrationResponse](t, tl, registration(1))
 		time.Sleep(400 * time.Millisecond)
-		tl.asap.in <- asapMessage(t, peAssoc, registration(2))
-		if _, ok := next(t, tl.asap).msg.(*wire.RegistrationResponse); !ok {
-			t.Fatal("no Registration Response for PE 2")
-		}
-		tl.asap.in <- asapMessage(t, peAssoc, &wire.Deregistration{Handle: "EchoPool", ID: 1})
-		if _, ok := next(t, tl.asap).msg.(*wire.DeregistrationResponse); !ok {
-			t.Fatal("no Deregistration Response for PE 1")
-		}
+		request[*wire.RegistrationResponse](t, tl, registration(2))
+		request[*wire.DeregistrationResponse](t, tl, &wire.Deregistration{Handle: "EchoPool", ID: 1})
 		out := next(t, tl.asap)
 		ka, ok := out.msg.(*wire.EndpointKeepAlive)
 		if !ok || ka.ID != 2 {

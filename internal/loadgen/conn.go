@@ -182,7 +182,7 @@ func (c *conn) abandon() {
 	c.mu.Lock()
 	n := len(c.pending)
 	for range n {
-		c.t.fail(causeAssocLost)
+		c.t.fail(CauseAssocLost)
 	}
 	c.pending = c.pending[:0]
 	c.mu.Unlock()
@@ -191,9 +191,10 @@ func (c *conn) abandon() {
 	}
 }
 
-// causeAssocLost is the failure cause of requests whose association ended
-// before they were answered (not an RSerPool cause).
-const causeAssocLost = 0xffff
+// CauseAssocLost is the failure cause (a key of Result.Causes) of
+// requests whose association ended before they were answered (not an
+// RSerPool cause).
+const CauseAssocLost = 0xffff
 
 func (c *conn) read() {
 	defer c.readers.Done()

@@ -497,7 +497,7 @@ func registerUnderLoss(t *testing.T, ctx context.Context, m *scopeMember) {
 			causes = r.Causes
 		}
 		msg := fmt.Sprintf("registration at %s under loss, attempt %d: %v, causes %v (%#x: association ended), %v; fleet %+v; registrar: %s",
-			m.name, i, r, causes, 0xffff, err, m.fleet.KeepAlives(), timeoutLines(m.proc.Output()))
+			m.name, i, r, causes, loadgen.CauseAssocLost, err, m.fleet.KeepAlives(), timeoutLines(m.proc.Output()))
 		if i == attempts || ctx.Err() != nil {
 			t.Fatal(msg)
 		}
