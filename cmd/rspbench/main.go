@@ -457,6 +457,7 @@ func (b *bench) runENRP(ctx context.Context, a *proc, fleet *loadgen.Fleet) erro
 		}
 	}
 	time.Sleep(2 * time.Second)
+	cpu0 := sampleCPU(peers[idB], peers[idC])
 	killed := time.Now()
 	a.kill()
 	// Both implementations log the end of a takeover as a warning.
@@ -479,6 +480,14 @@ func (b *bench) runENRP(ctx context.Context, a *proc, fleet *loadgen.Fleet) erro
 	}
 	fmt.Printf("  takeover by %v logged as completed after %v; home keep-alives for %d PEs from %v after %v .. %v\n", owner,
 		done.Sub(killed).Round(time.Millisecond), t.Count, t.Server, t.First.Sub(killed).Round(time.Millisecond), t.Last.Sub(killed).Round(time.Millisecond))
+	// Who had the CPU between the kill and the end of the wait: the
+	// spread of the home keep-alives is bound by the one CPU that the new
+	// home, the other registrar and the PEs share.
+	if cpu1 := sampleCPU(peers[idB], peers[idC]); cpu0.err == nil && cpu1.err == nil {
+		fmt.Printf("  takeover CPU in the %v after the kill: B %v, C %v, load generator %v, idle %v\n",
+			cpu1.at.Sub(cpu0.at).Round(time.Millisecond), cpu1.procs[0]-cpu0.procs[0], cpu1.procs[1]-cpu0.procs[1],
+			cpu1.procs[2]-cpu0.procs[2], cpu1.idle-cpu0.idle)
+	}
 	if t.Count > 0 {
 		b.r.add("takeover.first", "takeover: kill of A until the first PE is told its new home", "s", true, t.First.Sub(killed).Seconds())
 		b.r.add("takeover.last", "takeover: kill of A until the last PE is told", "s", true, t.Last.Sub(killed).Seconds())
@@ -496,6 +505,37 @@ func (b *bench) runENRP(ctx context.Context, a *proc, fleet *loadgen.Fleet) erro
 		b.r.note("takeover: %v reports owning %d of %d PEs", owner, c.Owned, o.pes)
 	}
 	return nil
+}
+
+// cpuSample is the CPU time of some registrars and of the load generator
+// (last) and the machine's idle time, at one moment.
+type cpuSample struct {
+	at    time.Time
+	procs []time.Duration
+	idle  time.Duration
+	err   error
+}
+
+func sampleCPU(ps ...*proc) cpuSample {
+	s := cpuSample{at: time.Now()}
+	for _, pid := range append(pidsOf(ps), os.Getpid()) {
+		u, err := readUsage(pid)
+		if err != nil {
+			s.err = err
+			return s
+		}
+		s.procs = append(s.procs, u.CPU)
+	}
+	s.idle, s.err = readIdle()
+	return s
+}
+
+func pidsOf(ps []*proc) []int {
+	pids := make([]int, len(ps))
+	for i, p := range ps {
+		pids[i] = p.pid()
+	}
+	return pids
 }
 
 var reTakeoverDone = regexp.MustCompile(`Takeover of peer \$0a0a0a0a completed`)
