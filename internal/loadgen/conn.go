@@ -38,8 +38,9 @@ type conn struct {
 
 	// keepAlive, if set, handles an Endpoint Keep Alive and appends its
 	// answer to buf, which the reader sends back on the association the
-	// keep-alive came over.
-	keepAlive func(c *conn, m *wire.EndpointKeepAlive, buf []byte) []byte
+	// keep-alive came over. now is the read batch's clock reading (0
+	// until one of its messages needs it).
+	keepAlive func(c *conn, m *wire.EndpointKeepAlive, buf []byte, now *int64) []byte
 	readers   sync.WaitGroup
 	readErrs  atomic.Uint64
 	ackFailed atomic.Uint64
@@ -205,6 +206,10 @@ func (c *conn) read() {
 	for {
 		n, err := c.s.ReadBatch(ms)
 		acks, buf = acks[:0], buf[:0]
+		// One clock reading per batch at most: in the sandbox (no vDSO)
+		// it is a system call, and a takeover brings thousands of home
+		// keep-alives, all read at the same moment anyway.
+		var now int64
 		for i := range ms[:n] {
 			m := &ms[i]
 			if m.Notification != nil || m.Err != nil {
@@ -238,7 +243,7 @@ func (c *conn) read() {
 			case *wire.EndpointKeepAlive:
 				if c.keepAlive != nil {
 					start := len(buf)
-					buf = c.keepAlive(c, msg, buf)
+					buf = c.keepAlive(c, msg, buf, &now)
 					acks = append(acks, sctp.Outgoing{Assoc: m.Info.Assoc, Data: buf[start:len(buf):len(buf)], Info: sctp.SendInfo{PPID: wire.PPIDASAP}})
 				}
 			case *wire.ASAPErrorMessage:

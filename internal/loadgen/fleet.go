@@ -176,7 +176,7 @@ func (f *Fleet) Deregister(ctx context.Context) (*Result, error) {
 // keepAlive appends the acknowledgement of a keep-alive to buf, for the
 // association it came over, as RSPLIB's PE answers; one with the home flag
 // makes the sender the PE's home.
-func (f *Fleet) keepAlive(c *conn, m *wire.EndpointKeepAlive, buf []byte) []byte {
+func (f *Fleet) keepAlive(c *conn, m *wire.EndpointKeepAlive, buf []byte, now *int64) []byte {
 	f.kaReceived.Add(1)
 	ack := wire.EndpointKeepAliveAck{Handle: m.Handle, ID: m.ID}
 	if out, err := ack.AppendTo(buf); err == nil {
@@ -189,9 +189,12 @@ func (f *Fleet) keepAlive(c *conn, m *wire.EndpointKeepAlive, buf []byte) []byte
 	if k < 0 || k >= int64(f.cfg.PEs) || f.homeSeen[k].Swap(true) {
 		return buf
 	}
-	now := time.Now().UnixNano()
+	if *now == 0 {
+		*now = time.Now().UnixNano()
+	}
+	at := *now
 	if f.homeCount.Add(1) == 1 {
-		f.homeFirst.Store(now)
+		f.homeFirst.Store(at)
 		f.homeServer.Store(uint32(m.ServerID))
 		f.homeServers.Store(1)
 	} else if f.homeServer.Load() != uint32(m.ServerID) {
@@ -199,7 +202,7 @@ func (f *Fleet) keepAlive(c *conn, m *wire.EndpointKeepAlive, buf []byte) []byte
 	}
 	for {
 		last := f.homeLast.Load()
-		if now <= last || f.homeLast.CompareAndSwap(last, now) {
+		if at <= last || f.homeLast.CompareAndSwap(last, at) {
 			break
 		}
 	}
