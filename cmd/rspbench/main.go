@@ -518,7 +518,11 @@ type cpuSample struct {
 
 func sampleCPU(ps ...*proc) cpuSample {
 	s := cpuSample{at: time.Now()}
-	for _, pid := range append(pidsOf(ps), os.Getpid()) {
+	pids := []int{}
+	for _, p := range ps {
+		pids = append(pids, p.pid())
+	}
+	for _, pid := range append(pids, os.Getpid()) {
 		u, err := readUsage(pid)
 		if err != nil {
 			s.err = err
@@ -526,16 +530,9 @@ func sampleCPU(ps ...*proc) cpuSample {
 		}
 		s.procs = append(s.procs, u.CPU)
 	}
-	s.idle, s.err = readIdle()
+	_, idle, err := sandboxtest.CPUTimes()
+	s.idle, s.err = time.Duration(idle)*clockTick, err
 	return s
-}
-
-func pidsOf(ps []*proc) []int {
-	pids := make([]int, len(ps))
-	for i, p := range ps {
-		pids[i] = p.pid()
-	}
-	return pids
 }
 
 var reTakeoverDone = regexp.MustCompile(`Takeover of peer \$0a0a0a0a completed`)

@@ -54,26 +54,6 @@ func TestParseStatusKB(t *testing.T) {
 	}
 }
 
-func TestParseStatIdle(t *testing.T) {
-	cases := []struct {
-		in   string
-		want time.Duration
-		bad  bool
-	}{
-		{in: "cpu  4705 150 1120 16250 520 0 30 0 0 0\ncpu0 4705 150 1120 16250 520 0 30 0 0 0\n", want: 167700 * time.Millisecond},
-		{in: "cpu0 1 2 3 4 5\n", bad: true},
-		{in: "cpu 1 2 3\n", bad: true},
-		{in: "cpu 1 2 3 x 5\n", bad: true},
-		{in: "", bad: true},
-	}
-	for _, c := range cases {
-		got, err := parseStatIdle([]byte(c.in))
-		if (err != nil) != c.bad || got != c.want {
-			t.Errorf("%q: %v %v", c.in, got, err)
-		}
-	}
-}
-
 func TestParseCSPStatus(t *testing.T) {
 	cases := []struct {
 		in   string

@@ -231,30 +231,3 @@ func parseStatusKB(b []byte, name string) (int64, error) {
 	}
 	return 0, fmt.Errorf("no %s line", name)
 }
-
-// readIdle returns the time all CPUs spent idle (idle plus iowait of the
-// first line of /proc/stat), so that a phase can tell whether the CPU it
-// ran on was saturated.
-func readIdle() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	return parseStatIdle(b)
-}
-
-// parseStatIdle returns idle + iowait of /proc/stat's "cpu" line.
-func parseStatIdle(b []byte) (time.Duration, error) {
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	// cpu user nice system idle iowait ...
-	if len(f) < 6 || f[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: first line %q", line)
-	}
-	idle, err1 := strconv.ParseUint(f[4], 10, 64)
-	wait, err2 := strconv.ParseUint(f[5], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("/proc/stat: %w", err)
-	}
-	return time.Duration(idle+wait) * clockTick, nil
-}
